@@ -1,0 +1,149 @@
+"""PSI Forum: an innovation forum for civil servants."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, request
+from flask_login import current_user
+
+from forum.config import DEV_SECRET_KEY, Config
+from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; `config` overrides settings (tests pass a temp database)."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app.config.from_object(Config)
+    if config:
+        app.config.from_mapping(config)
+    _check_secret_key(app)
+    _configure_sqlite(app)
+
+    db.init_app(app)
+    from forum.models import render_migration_item
+
+    migrate.init_app(
+        app, db, directory=str(app.root_path + "/../migrations"), render_item=render_migration_item, compare_type=True
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_translation_directories="../translations")
+
+    from forum import cli, effects, errors
+    from forum.accounts import views as accounts
+    from forum.admin import views as admin
+    from forum.api import bp as api_bp
+    from forum.api import auth as _api_auth  # noqa: F401  (registers routes on api_bp)
+    from forum.api import errors as _api_errors  # noqa: F401
+    from forum.api import ideas as _api_ideas  # noqa: F401
+    from forum.followup import views as followup
+    from forum.ideas import views as ideas
+    from forum.live import events as _live_events  # noqa: F401  (before socketio.init_app)
+    from forum.notifications import views as notifications
+    from forum.search import views as search
+
+    effects.init_effects()
+    errors.register_error_pages(app)
+    for blueprint in (accounts.bp, admin.bp, ideas.bp, notifications.bp, search.bp, followup.bp, api_bp, cli.bp):
+        app.register_blueprint(blueprint)
+    # The API authenticates with bearer tokens, never the cookie, so CSRF does not apply.
+    csrf.exempt(api_bp)
+
+    @app.context_processor
+    def inject_globals() -> dict:
+        from forum.notifications.service import unread_count
+
+        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        return {"unread_notifications": unread, "url_rules": app.view_functions}
+
+    @app.after_request
+    def security_headers(response):
+        # No inline scripts anywhere: every script lives in static/.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self' ws: wss:; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    socketio.init_app(
+        app,
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"] or _default_async_mode(),
+        cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or None,
+    )
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.config["SECRET_KEY"]:
+        return
+    if app.config["FORUM_ENV"] == "production":
+        raise RuntimeError("SECRET_KEY must be set in production (FORUM_ENV=production).")
+    app.config["SECRET_KEY"] = DEV_SECRET_KEY
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """SQLite: WAL, a busy timeout, and BEGIN IMMEDIATE for every transaction.
+
+    Deferred transactions that read then write fail with "database is locked"
+    under concurrency; taking the write lock at BEGIN avoids it (PITFALLS.md).
+    """
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite"):
+        return
+    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+        from pathlib import Path
+
+        Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("connect_args", {}).update({"timeout": 30, "isolation_level": None, "check_same_thread": False})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    if getattr(_configure_sqlite, "hooked", False):
+        return
+
+    @sa.event.listens_for(sa.engine.Engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    @sa.event.listens_for(sa.engine.Engine, "begin")
+    def _on_begin(connection):
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    _configure_sqlite.hooked = True
+
+
+def _default_async_mode() -> str:
+    """gevent when gunicorn's gevent worker has patched the process, else threading."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    except ImportError:
+        pass
+    return "threading"
+
+
+def _select_locale() -> str:
+    from flask import session
+
+    if "lang" in request.args and request.args["lang"] in ("en", "bn"):
+        return request.args["lang"]
+    if session.get("lang") in ("en", "bn"):
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return request.accept_languages.best_match(("en", "bn")) or "en"

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, offices, sessions and API tokens."""

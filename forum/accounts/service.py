@@ -1,0 +1,193 @@
+"""Account rules: creating users and offices, signing in, API tokens."""
+
+import hashlib
+import re
+import secrets
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.models import ROLES, ApiToken, Office, User, utcnow
+from forum.validation import clean_text
+
+MIN_PASSWORD = 8
+_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def normalise_email(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("email", "email is required")
+    try:
+        # No DNS lookups: the forum runs on closed government networks.
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError("email", f"email is not valid: {exc}") from exc
+
+
+def check_password_strength(password: object) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise ValidationError("password", f"password must be at least {MIN_PASSWORD} characters")
+    if len(password) > 200:
+        raise ValidationError("password", "password must be at most 200 characters")
+    return password
+
+
+def office_by_code(code: object, field: str = "office") -> Office:
+    if not isinstance(code, str) or not code.strip():
+        raise ValidationError(field, f"{field} is required")
+    office = db.session.scalar(sa.select(Office).where(Office.code == code.strip()))
+    if office is None:
+        raise ValidationError(field, f"{field} '{code}' does not exist")
+    return office
+
+
+def create_office(code: str, name: str, parent_code: str | None = None) -> Office:
+    """Add an office; without a parent it is the root of a new tree."""
+    if not isinstance(code, str) or not _CODE_RE.match(code.strip()):
+        raise ValidationError("code", "code must be 1-32 letters, digits, '-' or '_'")
+    code = code.strip()
+    if db.session.scalar(sa.select(Office.id).where(Office.code == code)):
+        raise ValidationError("code", f"an office with code '{code}' already exists")
+    name = clean_text(name, "name", max_len=200)
+    parent = office_by_code(parent_code, "parent") if parent_code else None
+    office = Office(code=code, name=name, parent=parent)
+    db.session.add(office)
+    db.session.flush()
+    return office
+
+
+def update_office(office: Office, name: str, parent_code: str | None) -> Office:
+    office.name = clean_text(name, "name", max_len=200)
+    parent = office_by_code(parent_code, "parent") if parent_code else None
+    if parent is not None and (parent.id == office.id or office in parent.ancestors()):
+        raise ValidationError("parent", "an office cannot sit below itself")
+    office.parent = parent
+    db.session.flush()
+    return office
+
+
+def create_user(
+    email: str, name: str, role: str, office_code: str, password: str, *, status: str = "active", designation: str = ""
+) -> User:
+    """Add a user; email is unique (case-insensitive)."""
+    email = normalise_email(email)
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise ValidationError("email", "a user with this email already exists")
+    name = clean_text(name, "name", max_len=120)
+    if role not in ROLES:
+        raise ValidationError("role", f"role must be one of {', '.join(ROLES)}")
+    office = office_by_code(office_code)
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        office=office,
+        status=status,
+        designation=clean_text(designation, "designation", min_len=0, max_len=120),
+    )
+    user.set_password(check_password_strength(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def sign_up(email: str, name: str, office_code: str, password: str, designation: str = "") -> User:
+    """Self sign-up: an officer account that an admin must approve before it can log in."""
+    return create_user(email, name, "officer", office_code, password, status="pending", designation=designation)
+
+
+def authenticate(email: object, password: object) -> User | None:
+    """The active user with these credentials, or None."""
+    if not isinstance(email, str) or not isinstance(password, str):
+        return None
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+def set_user_role(user: User, role: str, office_code: str | None = None) -> User:
+    if role not in ROLES:
+        raise ValidationError("role", f"role must be one of {', '.join(ROLES)}")
+    user.role = role
+    if office_code:
+        user.office = office_by_code(office_code)
+    db.session.flush()
+    return user
+
+
+def set_user_status(user: User, status: str) -> User:
+    """Approve, deactivate or reactivate; leaving 'active' ends every session and socket."""
+    if status not in ("active", "deactivated"):
+        raise ValidationError("status", "status must be active or deactivated")
+    if status != "active":
+        end_sessions(user)
+    user.status = status
+    db.session.flush()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Void every session cookie of this user (logout everywhere)."""
+    user.session_version += 1
+
+
+def update_profile(user: User, name: str, designation: str, locale: str | None) -> User:
+    user.name = clean_text(name, "name", max_len=120)
+    user.designation = clean_text(designation, "designation", min_len=0, max_len=120)
+    if locale not in (None, "", "en", "bn"):
+        raise ValidationError("locale", "locale must be en or bn")
+    user.locale = locale or None
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current or ""):
+        raise ValidationError("current_password", "current password is wrong")
+    user.set_password(check_password_strength(new))
+    db.session.flush()
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "api") -> str:
+    """Create a bearer token; the raw value is returned once and only its hash is kept."""
+    raw = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_hash_token(raw), name=name[:100]))
+    db.session.flush()
+    return raw
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user owning this unrevoked token, or None."""
+    if not raw or len(raw) > 200:
+        return None
+    token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None))
+    )
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+def revoke_token(raw: str) -> bool:
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
+    if token is None or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def revoke_all_tokens(user: User) -> int:
+    result = db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount

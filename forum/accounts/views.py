@@ -1,0 +1,137 @@
+"""Sign-in, sign-up (approved by an admin), profile and API tokens."""
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from forum.accounts import service as accounts
+from forum.accounts.forms import LoginForm, PasswordForm, ProfileForm, SignupForm
+from forum.errors import ValidationError
+from forum.extensions import db, limiter, login_manager
+from forum.forms import ActionForm, attach_error
+from forum.ideas import service as ideas
+from forum.models import Office, User
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    uid, _, version = user_id.partition(":")
+    if not uid.isdigit():
+        return None
+    user = db.session.get(User, int(uid))
+    if user is None or str(user.session_version) != version:
+        return None
+    return user
+
+
+def _office_choices() -> list[tuple[str, str]]:
+    offices = db.session.scalars(sa.select(Office).order_by(Office.name))
+    return [(o.code, f"{o.name} ({o.code})") for o in offices]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("ideas.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("ideas.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            pending = db.session.scalar(sa.select(User).where(User.email == (form.email.data or "").strip().lower()))
+            if pending is not None and pending.status == "pending" and pending.check_password(form.password.data):
+                form.form_errors.append(_("Your account is waiting for an administrator's approval."))
+            else:
+                form.form_errors.append(_("Wrong email or password."))
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log out everywhere: every session and live connection of this user ends."""
+    if ActionForm().validate_on_submit():
+        accounts.end_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        flash(_("You have logged out."))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def signup():
+    form = SignupForm()
+    form.office.choices = _office_choices()
+    if form.validate_on_submit():
+        try:
+            accounts.sign_up(form.email.data, form.name.data, form.office.data, form.password.data, form.designation.data)
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            flash(_("Thank you. An administrator will approve your account; then you can log in."))
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if request.method == "GET":
+        form.locale.data = current_user.locale or ""
+    password_form = PasswordForm(prefix="pw")
+    if form.submit.data and form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, form.name.data, form.designation.data, form.locale.data)
+            db.session.commit()
+            session.pop("lang", None)
+            flash(_("Profile saved."))
+            return redirect(url_for("accounts.profile"))
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    if password_form.submit.data and password_form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, password_form.current_password.data, password_form.password.data)
+            db.session.commit()
+            flash(_("Password changed."))
+            return redirect(url_for("accounts.profile"))
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_error(password_form, exc)
+    my_ideas = db.session.scalars(ideas.ideas_query(author_id=current_user.id).limit(20)).all()
+    return render_template(
+        "accounts/profile.html", form=form, password_form=password_form, user=current_user, ideas=my_ideas
+    )
+
+
+@bp.get("/users/<int:user_id>")
+@login_required
+def user_page(user_id: int):
+    user = db.get_or_404(User, user_id)
+    user_ideas = db.session.scalars(ideas.ideas_query(author_id=user.id).limit(50)).all()
+    return render_template("accounts/user.html", user=user, ideas=user_ideas)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code in ("en", "bn"):
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")))

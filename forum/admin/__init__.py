@@ -1,0 +1,1 @@
+"""Admin: manage users, offices and categories."""

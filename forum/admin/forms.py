@@ -1,0 +1,39 @@
+"""Admin forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from forum.models import ROLES
+
+
+class OfficeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    parent = SelectField(_l("Parent office"), validators=[Optional()])
+    submit = SubmitField(_l("Save office"))
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    office = SelectField(_l("Owning office"), validators=[Optional()])
+    submit = SubmitField(_l("Save category"))
+
+
+class UserForm(FlaskForm):
+    """Create a user directly (an invitation without the e-mail)."""
+
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES])
+    office = SelectField(_l("Office"), validators=[DataRequired()])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
+    submit = SubmitField(_l("Create user"))
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES])
+    office = SelectField(_l("Office"))
+    status = SelectField(_l("Status"), choices=[("active", "active"), ("deactivated", "deactivated")])
+    submit = SubmitField(_l("Save"))

@@ -1,0 +1,58 @@
+"""Configuration: every setting of SPEC section 3, read once from the environment."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'instance' / 'forum.db'}"
+    # psycopg 3 is the installed driver; accept the plain postgresql:// form operators write.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    """Defaults for development; production overrides them through the environment."""
+
+    FORUM_ENV = os.environ.get("FORUM_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR") or str(BASE_DIR / "search_index")
+    SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    # "gevent" under gunicorn's gevent worker, "threading" elsewhere (dev server, tests).
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
+    # Same-origin only by default; a comma-separated list adds trusted origins.
+    SOCKETIO_CORS_ALLOWED_ORIGINS = [
+        o.strip() for o in (os.environ.get("SOCKETIO_CORS_ALLOWED_ORIGINS") or "").split(",") if o.strip()
+    ]
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    FOLLOWUP_RESPONSE_DAYS = int(os.environ.get("FOLLOWUP_RESPONSE_DAYS") or 7)
+    FOLLOWUP_ESCALATE_DAYS = int(os.environ.get("FOLLOWUP_ESCALATE_DAYS") or 7)
+    FOLLOWUP_WEEKEND = os.environ.get("FOLLOWUP_WEEKEND") or "fri,sat"
+    # Seconds between in-app follow-up scans; 0 turns the scheduler off.
+    FOLLOWUP_SCAN_INTERVAL = int(os.environ.get("FOLLOWUP_SCAN_INTERVAL") or 900)
+    # A request over 1 MB is refused with 413 (SPEC section 3).
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    IDEAS_PER_PAGE = 20
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ("en", "bn")
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    TESTING = False

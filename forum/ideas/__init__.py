@@ -1,0 +1,1 @@
+"""Ideas: posting, threaded comments, endorsements and follows."""

@@ -1,0 +1,409 @@
+"""Idea and comment rules: the one place each kind of change is written.
+
+Every entry point (page form, JSON API, socket event) calls these functions.
+They flush, never commit; what must follow the commit (live events, search
+indexing, notifications sent live) is queued with forum.effects.after_commit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from werkzeug.exceptions import Forbidden, NotFound
+
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.ideas.rendering import render_markdown
+from forum.ideas.serializers import comment_dict
+from forum.live import broadcast
+from forum.models import (
+    IDEA_STATUSES,
+    Category,
+    Comment,
+    Endorsement,
+    Follow,
+    Idea,
+    Office,
+    Tag,
+    User,
+    utcnow,
+)
+from forum.notifications.service import notify
+from forum.search import outbox
+from forum.validation import clean_text, parse_int
+
+TITLE_MIN, TITLE_MAX = 5, 200
+BODY_MAX = 20_000
+COMMENT_MAX = 10_000
+MAX_TAGS = 5
+TAG_MAX = 40
+_TAG_RE = re.compile(r"^[\w\-\u0980-\u09FF\u0600-\u06FF ]+$")
+
+
+# Categories ---------------------------------------------------------------
+
+
+def create_category(name: str, office_code: str | None = None) -> Category:
+    from forum.accounts.service import office_by_code
+
+    name = clean_text(name, "name", max_len=100)
+    if db.session.scalar(sa.select(Category.id).where(sa.func.lower(Category.name) == name.lower())):
+        raise ValidationError("name", f"a category named '{name}' already exists")
+    office = office_by_code(office_code) if office_code else None
+    category = Category(name=name, office=office)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def update_category(category: Category, name: str, office_code: str | None) -> Category:
+    from forum.accounts.service import office_by_code
+
+    name = clean_text(name, "name", max_len=100)
+    clash = db.session.scalar(
+        sa.select(Category.id).where(sa.func.lower(Category.name) == name.lower(), Category.id != category.id)
+    )
+    if clash:
+        raise ValidationError("name", f"a category named '{name}' already exists")
+    category.name = name
+    category.office = office_by_code(office_code) if office_code else None
+    db.session.flush()
+    return category
+
+
+# Ideas --------------------------------------------------------------------
+
+
+def _category(value: object) -> Category:
+    if value is None or value == "":
+        raise ValidationError("category", "category is required")
+    category = db.session.get(Category, parse_int(value, "category"))
+    if category is None:
+        raise ValidationError("category", "category does not exist")
+    return category
+
+
+def _tags(value: object) -> list[Tag]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):  # a page form sends "a, b, c"
+        value = [t for t in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise ValidationError("tags", "tags must be a list of strings")
+    names: list[str] = []
+    for raw in value:
+        name = " ".join(raw.split()).casefold()
+        if not name:
+            continue
+        if len(name) > TAG_MAX:
+            raise ValidationError("tags", f"each tag must be at most {TAG_MAX} characters")
+        if not _TAG_RE.match(name):
+            raise ValidationError("tags", f"tag '{name}' may hold only letters, digits, spaces and '-'")
+        if name not in names:
+            names.append(name)
+    if len(names) > MAX_TAGS:
+        raise ValidationError("tags", f"at most {MAX_TAGS} tags")
+    existing = {t.name: t for t in db.session.scalars(sa.select(Tag).where(Tag.name.in_(names)))} if names else {}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def _title(value: object) -> str:
+    return clean_text(value, "title", min_len=TITLE_MIN, max_len=TITLE_MAX, oversize_is_413=True)
+
+
+def _body(value: object, field: str = "body", limit: int = BODY_MAX) -> str:
+    return clean_text(value, field, max_len=limit, oversize_is_413=True)
+
+
+def create_idea(author: User, title: object, body: object, category: object, tags: object = None) -> Idea:
+    """Post an idea; it gets a tracking reference and its author follows it."""
+    title, body = _title(title), _body(body)
+    cat, tag_list = _category(category), _tags(tags)
+    now = utcnow()
+    idea = Idea(
+        title=title,
+        body=body,
+        body_html=render_markdown(body),
+        category=cat,
+        office_id=author.office_id,
+        author=author,
+        tags=tag_list,
+        created_at=now,
+    )
+    db.session.add(idea)
+    db.session.flush()
+    idea.reference = f"PSI-{now.year}-{idea.id:06d}"
+    db.session.add(Follow(user_id=author.id, idea_id=idea.id))
+    outbox.record("idea", idea.id)
+    return idea
+
+
+def check_can_edit_idea(idea: Idea, user: User) -> None:
+    if idea.author_id != user.id and not user.is_admin:
+        raise Forbidden("Only the author or an admin may change this idea.")
+
+
+def update_idea(idea: Idea, editor: User, title: object, body: object, category: object, tags: object = None) -> Idea:
+    check_can_edit_idea(idea, editor)
+    if idea.is_deleted:
+        raise NotFound("This idea was deleted.")
+    idea.title, idea.body = _title(title), _body(body)
+    idea.body_html = render_markdown(idea.body)
+    idea.category = _category(category)
+    idea.tags = _tags(tags)
+    idea.edited_at = utcnow()
+    idea.version += 1
+    db.session.flush()
+    outbox.record("idea", idea.id)
+    return idea
+
+
+def set_idea_status(idea: Idea, actor: User, status: str) -> Idea:
+    """Senior users, staff and admins move an idea through its statuses."""
+    if not (actor.is_senior or actor.is_staff):
+        raise Forbidden("Only senior users, staff and admins may change an idea's status.")
+    if status not in IDEA_STATUSES:
+        raise ValidationError("status", f"status must be one of {', '.join(IDEA_STATUSES)}")
+    idea.status = status
+    idea.version += 1
+    db.session.flush()
+    outbox.record("idea", idea.id)
+    return idea
+
+
+def delete_idea(idea: Idea, actor: User) -> None:
+    """Soft delete: the idea disappears from lists and search, its row stays for the record."""
+    check_can_edit_idea(idea, actor)
+    idea.deleted_at = utcnow()
+    idea.version += 1
+    db.session.flush()
+    outbox.record("idea", idea.id)
+
+
+def get_idea(idea_id: object) -> Idea:
+    """A visible idea by id, or 404."""
+    try:
+        key = parse_int(idea_id, "idea_id")
+    except ValidationError:
+        raise NotFound("No such idea.") from None
+    idea = db.session.get(Idea, key)
+    if idea is None or idea.is_deleted:
+        raise NotFound("No such idea.")
+    return idea
+
+
+def ideas_query(
+    *,
+    category: int | None = None,
+    office: str | None = None,
+    status: str | None = None,
+    answered: bool | None = None,
+    author_id: int | None = None,
+    tag: str | None = None,
+    sort: str = "new",
+) -> sa.Select:
+    """Visible ideas with the given filters, as a select for db.paginate()."""
+    query = (
+        sa.select(Idea)
+        .where(Idea.deleted_at.is_(None))
+        .options(
+            so.joinedload(Idea.author).joinedload(User.office),
+            so.joinedload(Idea.category),
+            so.joinedload(Idea.office),
+            so.selectinload(Idea.tags),
+        )
+    )
+    if category is not None:
+        query = query.where(Idea.category_id == category)
+    if office:
+        query = query.join(Office, Office.id == Idea.office_id).where(Office.code == office)
+    if status:
+        query = query.where(Idea.status == status)
+    if answered is True:
+        query = query.where(Idea.first_response_at.is_not(None))
+    elif answered is False:
+        query = query.where(Idea.first_response_at.is_(None))
+    if author_id is not None:
+        query = query.where(Idea.author_id == author_id)
+    if tag:
+        query = query.where(Idea.tags.any(Tag.name == tag.casefold()))
+    if sort == "top":
+        return query.order_by(Idea.endorsement_count.desc(), Idea.id.desc())
+    if sort == "active":
+        return query.order_by(Idea.comment_count.desc(), Idea.id.desc())
+    return query.order_by(Idea.created_at.desc(), Idea.id.desc())
+
+
+def endorse(idea: Idea, user: User, on: bool = True) -> bool:
+    """Add or remove the user's endorsement; returns whether it is now endorsed."""
+    existing = db.session.get(Endorsement, (user.id, idea.id))
+    if on and existing is None:
+        db.session.add(Endorsement(user_id=user.id, idea_id=idea.id))
+        idea.endorsement_count = Idea.endorsement_count + 1
+    elif not on and existing is not None:
+        db.session.delete(existing)
+        idea.endorsement_count = Idea.endorsement_count - 1
+    db.session.flush()
+    return on
+
+
+def follow(idea: Idea, user: User, on: bool = True) -> bool:
+    existing = db.session.get(Follow, (user.id, idea.id))
+    if on and existing is None:
+        db.session.add(Follow(user_id=user.id, idea_id=idea.id))
+    elif not on and existing is not None:
+        db.session.delete(existing)
+    db.session.flush()
+    return on
+
+
+def is_endorsed(idea: Idea, user: User) -> bool:
+    return db.session.get(Endorsement, (user.id, idea.id)) is not None
+
+
+def is_following(idea: Idea, user: User) -> bool:
+    return db.session.get(Follow, (user.id, idea.id)) is not None
+
+
+# Comments -----------------------------------------------------------------
+
+
+def _parent(idea: Idea, parent_id: object) -> Comment | None:
+    if parent_id is None or parent_id == "":
+        return None
+    parent = db.session.get(Comment, parse_int(parent_id, "parent_id"))
+    if parent is None or parent.idea_id != idea.id:
+        raise ValidationError("parent_id", "parent_id is not a comment on this idea")
+    return parent
+
+
+def add_comment(idea: Idea, author: User, body: object, parent_id: object = None, *, now: datetime | None = None) -> Comment:
+    """Comment on an idea or reply to a comment.
+
+    A senior author's comment is an official response: it marks the idea
+    answered and resolves its open follow-up flag.
+    """
+    from forum.followup.service import record_response
+
+    body = _body(body, limit=COMMENT_MAX)
+    parent = _parent(idea, parent_id)
+    now = now or utcnow()
+    comment = Comment(
+        idea=idea,
+        author=author,
+        parent=parent,
+        body=body,
+        body_html=render_markdown(body),
+        official=author.is_senior,
+        created_at=now,
+    )
+    db.session.add(comment)
+    idea.comment_count += 1
+    idea.version += 1
+    db.session.flush()
+    if author.is_senior and idea.first_response_at is None:
+        idea.first_response_at = now
+        record_response(idea, comment)
+    outbox.record("comment", comment.id)
+    if idea.first_response_at == now:
+        outbox.record("idea", idea.id)  # "answered" is a search filter
+    _notify_about(comment)
+    broadcast.comment_event("comment_created", comment_dict(comment))
+    return comment
+
+
+def _notify_about(comment: Comment) -> None:
+    """Tell the idea's author, the parent comment's author and (for official replies) followers."""
+    idea, author = comment.idea, comment.author
+    told: set[int] = {author.id}
+    if comment.parent is not None and comment.parent.author_id not in told and not comment.parent.is_deleted:
+        notify(comment.parent.author, "reply", idea, f"{author.name} replied to your comment on “{idea.title}”", comment)
+        told.add(comment.parent.author_id)
+    if idea.author_id not in told:
+        kind = "official_response" if comment.official else "comment"
+        notify(idea.author, kind, idea, f"{author.name} commented on your idea “{idea.title}”", comment)
+        told.add(idea.author_id)
+    if comment.official:
+        follower_ids = db.session.scalars(sa.select(Follow.user_id).where(Follow.idea_id == idea.id))
+        for user_id in follower_ids:
+            if user_id not in told:
+                follower = db.session.get(User, user_id)
+                notify(follower, "official_response", idea, f"{author.name} gave an official response on “{idea.title}”", comment)
+                told.add(user_id)
+
+
+def get_comment(comment_id: object) -> Comment:
+    try:
+        key = parse_int(comment_id, "comment_id")
+    except ValidationError:
+        raise NotFound("No such comment.") from None
+    comment = db.session.get(Comment, key)
+    if comment is None or comment.idea.is_deleted:
+        raise NotFound("No such comment.")
+    return comment
+
+
+def _check_own(comment: Comment, user: User, allow_admin: bool) -> None:
+    if comment.author_id != user.id and not (allow_admin and user.is_admin):
+        raise Forbidden("You may change only your own comments.")
+    if comment.is_deleted:
+        raise NotFound("This comment was removed.")
+
+
+def edit_comment(comment: Comment, editor: User, body: object) -> Comment:
+    _check_own(comment, editor, allow_admin=False)
+    comment.body = _body(body, limit=COMMENT_MAX)
+    comment.body_html = render_markdown(comment.body)
+    comment.edited_at = utcnow()
+    comment.idea.version += 1
+    db.session.flush()
+    outbox.record("comment", comment.id)
+    broadcast.comment_event("comment_updated", comment_dict(comment))
+    return comment
+
+
+def delete_comment(comment: Comment, actor: User) -> Comment:
+    """Soft delete: the thread keeps its shape and shows "comment removed"."""
+    _check_own(comment, actor, allow_admin=True)
+    comment.deleted_at = utcnow()
+    comment.body = ""
+    comment.body_html = ""
+    comment.idea.version += 1
+    db.session.flush()
+    outbox.record("comment", comment.id)
+    broadcast.comment_event("comment_deleted", comment_dict(comment))
+    return comment
+
+
+def thread(idea: Idea) -> list[Comment]:
+    """All comments of an idea, oldest first, with authors loaded in the same query."""
+    return list(
+        db.session.scalars(
+            sa.select(Comment)
+            .where(Comment.idea_id == idea.id)
+            .options(so.joinedload(Comment.author).joinedload(User.office))
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def nest(comments: list[Comment]) -> list[tuple[Comment, list]]:
+    """Arrange a flat, ordered thread as (comment, children) trees."""
+    children: dict[int | None, list[Comment]] = {}
+    for c in comments:
+        children.setdefault(c.parent_id, []).append(c)
+
+    def build(parent_id: int | None) -> list[tuple[Comment, list]]:
+        return [(c, build(c.id)) for c in children.get(parent_id, [])]
+
+    return build(None)

@@ -1,0 +1,205 @@
+"""Idea pages: list, post, view with its thread, edit; comments; endorse and follow."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.forms import ActionForm, attach_error
+from forum.ideas import service as ideas
+from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
+from forum.models import IDEA_STATUSES, Category, Office
+
+bp = Blueprint("ideas", __name__)
+
+
+def _category_choices() -> list[tuple[int, str]]:
+    return [(c.id, c.name) for c in db.session.scalars(sa.select(Category).order_by(Category.name))]
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The idea list, with filters and pagination."""
+    args = request.args
+    category = args.get("category", type=int)
+    answered = {"yes": True, "no": False}.get(args.get("answered", ""))
+    status = args.get("status") if args.get("status") in IDEA_STATUSES else None
+    sort = args.get("sort") if args.get("sort") in ("new", "top", "active") else "new"
+    query = ideas.ideas_query(
+        category=category, office=args.get("office") or None, status=status, answered=answered,
+        tag=args.get("tag") or None, sort=sort,
+    )
+    page = db.paginate(query, page=args.get("page", 1, type=int), per_page=20, error_out=False)
+    return render_template(
+        "ideas/index.html",
+        page=page,
+        categories=db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
+        offices=db.session.scalars(sa.select(Office).order_by(Office.name)).all(),
+        statuses=IDEA_STATUSES,
+        filters={k: v for k, v in args.items() if k != "page" and v},
+    )
+
+
+@bp.route("/ideas/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = IdeaForm()
+    form.category.choices = _category_choices()
+    if form.validate_on_submit():
+        try:
+            idea = ideas.create_idea(current_user, form.title.data, form.body.data, form.category.data, form.tags.data)
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            flash(_("Your idea is posted. Its tracking reference is %(ref)s.", ref=idea.reference))
+            return redirect(url_for("ideas.show", idea_id=idea.id))
+    return render_template("ideas/form.html", form=form, idea=None)
+
+
+@bp.get("/ideas/<int:idea_id>")
+@login_required
+def show(idea_id: int):
+    idea = ideas.get_idea(idea_id)
+    status_form = StatusForm(status=idea.status)
+    status_form.status.choices = [(s, s.replace("_", " ")) for s in IDEA_STATUSES]
+    from forum.followup.service import waiting_on
+
+    return render_template(
+        "ideas/show.html",
+        idea=idea,
+        tree=ideas.nest(ideas.thread(idea)),
+        comment_form=CommentForm(),
+        status_form=status_form,
+        action_form=ActionForm(),
+        endorsed=ideas.is_endorsed(idea, current_user),
+        following=ideas.is_following(idea, current_user),
+        waiting=waiting_on(idea),
+    )
+
+
+@bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(idea_id: int):
+    idea = ideas.get_idea(idea_id)
+    ideas.check_can_edit_idea(idea, current_user)
+    form = IdeaForm(obj=idea)
+    form.category.choices = _category_choices()
+    form.submit.label.text = _("Save changes")
+    if request.method == "GET":
+        form.category.data = idea.category_id
+        form.tags.data = ", ".join(t.name for t in idea.tags)
+    if form.validate_on_submit():
+        try:
+            ideas.update_idea(idea, current_user, form.title.data, form.body.data, form.category.data, form.tags.data)
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            flash(_("Idea updated."))
+            return redirect(url_for("ideas.show", idea_id=idea.id))
+    return render_template("ideas/form.html", form=form, idea=idea)
+
+
+@bp.post("/ideas/<int:idea_id>/status")
+@login_required
+def set_status(idea_id: int):
+    idea = ideas.get_idea(idea_id)
+    form = StatusForm()
+    form.status.choices = [(s, s) for s in IDEA_STATUSES]
+    if not form.validate_on_submit():
+        abort(400)
+    ideas.set_idea_status(idea, current_user, form.status.data)
+    db.session.commit()
+    flash(_("Status changed."))
+    return redirect(url_for("ideas.show", idea_id=idea.id))
+
+
+@bp.post("/ideas/<int:idea_id>/delete")
+@login_required
+def delete(idea_id: int):
+    idea = ideas.get_idea(idea_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ideas.delete_idea(idea, current_user)
+    db.session.commit()
+    flash(_("Idea deleted."))
+    return redirect(url_for("ideas.index"))
+
+
+@bp.post("/ideas/<int:idea_id>/comments")
+@login_required
+def comment(idea_id: int):
+    idea = ideas.get_idea(idea_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            new_comment = ideas.add_comment(idea, current_user, form.body.data, form.parent_id.data or None)
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=f"c{new_comment.id}"))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("ideas.show", idea_id=idea.id))
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_comment(comment_id: int):
+    found = ideas.get_comment(comment_id)
+    if found.author_id != current_user.id:
+        abort(403)
+    form = CommentForm(obj=found)
+    if form.validate_on_submit():
+        try:
+            ideas.edit_comment(found, current_user, form.body.data)
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            return redirect(url_for("ideas.show", idea_id=found.idea_id, _anchor=f"c{found.id}"))
+    return render_template("ideas/comment_form.html", form=form, comment=found)
+
+
+@bp.post("/comments/<int:comment_id>/delete")
+@login_required
+def delete_comment(comment_id: int):
+    found = ideas.get_comment(comment_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ideas.delete_comment(found, current_user)
+    db.session.commit()
+    return redirect(url_for("ideas.show", idea_id=found.idea_id, _anchor=f"c{found.id}"))
+
+
+@bp.post("/ideas/<int:idea_id>/endorse")
+@login_required
+def endorse(idea_id: int):
+    idea = ideas.get_idea(idea_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ideas.endorse(idea, current_user, on=not ideas.is_endorsed(idea, current_user))
+    db.session.commit()
+    return redirect(url_for("ideas.show", idea_id=idea.id))
+
+
+@bp.post("/ideas/<int:idea_id>/follow")
+@login_required
+def follow(idea_id: int):
+    idea = ideas.get_idea(idea_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ideas.follow(idea, current_user, on=not ideas.is_following(idea, current_user))
+    db.session.commit()
+    return redirect(url_for("ideas.show", idea_id=idea.id))

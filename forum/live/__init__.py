@@ -1,0 +1,1 @@
+"""Live: Socket.IO rooms and the events the server pushes."""

@@ -1,0 +1,331 @@
+"""Every table of the forum: the schema at a glance."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from forum.extensions import db
+
+ROLES = ("officer", "senior", "staff", "admin")
+IDEA_STATUSES = ("open", "under_review", "implemented", "closed")
+USER_STATUSES = ("pending", "active", "deactivated")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no offset, the API needs one."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Alembic: write UTCDateTime as a plain DateTime, so revisions do not import the app."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
+
+
+class Office(db.Model):
+    """A node of the office tree (Cabinet Division > Ministry > ... > Upazila)."""
+
+    __tablename__ = "offices"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("offices.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    parent: so.Mapped[Office | None] = so.relationship(remote_side=[id], back_populates="children")
+    children: so.Mapped[list[Office]] = so.relationship(back_populates="parent", order_by="Office.name")
+    users: so.WriteOnlyMapped[User] = so.relationship(back_populates="office")
+
+    def ancestors(self) -> list[Office]:
+        """Offices above this one, nearest first."""
+        chain, node, seen = [], self.parent, {self.id}
+        while node is not None and node.id not in seen:
+            chain.append(node)
+            seen.add(node.id)
+            node = node.parent
+        return chain
+
+    def __repr__(self) -> str:
+        return f"<Office {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default="officer")
+    office_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("offices.id"), index=True)
+    # pending (signed up, awaiting an admin), active, deactivated.
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="active")
+    designation: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    # Bumped on logout and deactivation so that old sessions and sockets stop working.
+    session_version: so.Mapped[int] = so.mapped_column(default=1)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    office: so.Mapped[Office] = so.relationship(back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        # The version makes a logout everywhere (or a deactivation) void every old session.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def is_senior(self) -> bool:
+        return self.role == "senior"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("staff", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100), default="api")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100), unique=True)
+    # The office that owns the category; follow-up may assign flags to it.
+    office_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("offices.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    office: so.Mapped[Office | None] = so.relationship()
+
+
+idea_tags = sa.Table(
+    "idea_tags",
+    db.metadata,
+    sa.Column("idea_id", sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+
+
+class Idea(db.Model):
+    __tablename__ = "ideas"
+    __table_args__ = (sa.Index("ix_ideas_status_created", "status", "created_at"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # Tracking reference such as PSI-2026-000123, set right after the insert.
+    reference: so.Mapped[str | None] = so.mapped_column(sa.String(32), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    # Sanitised HTML, rendered once on write so that reads never run Markdown.
+    body_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("categories.id"), index=True)
+    # The author's office when the idea was posted.
+    office_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("offices.id"), index=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="open")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
+    edited_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    deleted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Time of the first comment by a senior user: the idea is "answered" from then on.
+    first_response_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
+    comment_count: so.Mapped[int] = so.mapped_column(default=0)
+    endorsement_count: so.Mapped[int] = so.mapped_column(default=0)
+    # Bumped on every change to the idea or its thread; keys the rendered-thread cache.
+    version: so.Mapped[int] = so.mapped_column(default=1)
+
+    category: so.Mapped[Category] = so.relationship()
+    office: so.Mapped[Office] = so.relationship()
+    author: so.Mapped[User] = so.relationship()
+    tags: so.Mapped[list[Tag]] = so.relationship(secondary=idea_tags, order_by="Tag.name")
+    comments: so.WriteOnlyMapped[Comment] = so.relationship(back_populates="idea")
+
+    @property
+    def responded(self) -> bool:
+        return self.first_response_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (sa.Index("ix_comments_idea_created", "idea_id", "created_at"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    idea_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ideas.id"))
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("comments.id"), index=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    body_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    # True when the author was a senior user at the time of posting: an official response.
+    official: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    edited_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    deleted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    idea: so.Mapped[Idea] = so.relationship(back_populates="comments")
+    author: so.Mapped[User] = so.relationship()
+    parent: so.Mapped[Comment | None] = so.relationship(remote_side=[id])
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Endorsement(db.Model):
+    __tablename__ = "endorsements"
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    idea_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ideas.id"), primary_key=True, index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class Follow(db.Model):
+    """A user's subscription to an idea's activity."""
+
+    __tablename__ = "follows"
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    idea_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ideas.id"), primary_key=True, index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(db.Model):
+    """Stored so that nothing is lost while the user is offline; also sent live."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_read", "user_id", "read_at"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))
+    idea_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ideas.id"))
+    comment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("comments.id"))
+    text: so.Mapped[str] = so.mapped_column(sa.String(500))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+    idea: so.Mapped[Idea | None] = so.relationship()
+
+
+class SearchOutbox(db.Model):
+    """Documents whose index entry must be refreshed; written in the same transaction
+    as the change, so a crash between commit and indexing heals on the next run."""
+
+    __tablename__ = "search_outbox"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    doc_type: so.Mapped[str] = so.mapped_column(sa.String(16))  # "idea" or "comment"
+    doc_id: so.Mapped[int] = so.mapped_column()
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class Flag(db.Model):
+    """A follow-up flag: an idea no senior user has answered in time. One per idea."""
+
+    __tablename__ = "followup_flags"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # Unique: two scans racing cannot both flag the same idea.
+    idea_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ideas.id"), unique=True)
+    reason: so.Mapped[str] = so.mapped_column(sa.String(300))
+    level: so.Mapped[int] = so.mapped_column(default=0)
+    assigned_office_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("offices.id"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="open", index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # When the flag reached its current level: the escalation clock runs from here.
+    level_since: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    resolved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    resolution_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    idea: so.Mapped[Idea] = so.relationship()
+    assigned_office: so.Mapped[Office] = so.relationship()
+    resolved_by: so.Mapped[User | None] = so.relationship()
+    events: so.Mapped[list[FlagEvent]] = so.relationship(
+        back_populates="flag", order_by="FlagEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class FlagEvent(db.Model):
+    """Audit trail of a flag: who did what, when."""
+
+    __tablename__ = "followup_flag_events"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    flag_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("followup_flags.id"), index=True)
+    # None when the scan (the system) did it.
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    action: so.Mapped[str] = so.mapped_column(sa.String(32))  # raised, escalated, resolved, assigned
+    level: so.Mapped[int] = so.mapped_column(default=0)
+    office_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("offices.id"))
+    note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    flag: so.Mapped[Flag] = so.relationship(back_populates="events")
+    actor: so.Mapped[User | None] = so.relationship()
+    office: so.Mapped[Office | None] = so.relationship()
+
+
+class Holiday(db.Model):
+    """A public holiday: not a working day for the follow-up clocks."""
+
+    __tablename__ = "holidays"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(sa.Date, unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+
+
+class JobLease(db.Model):
+    """A named lease so that only one process runs a scheduled job at a time."""
+
+    __tablename__ = "job_leases"
+    name: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    holder: so.Mapped[str] = so.mapped_column(sa.String(128))
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)

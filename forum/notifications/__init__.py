@@ -1,0 +1,1 @@
+"""Notifications: stored for later, pushed live when the user is connected."""

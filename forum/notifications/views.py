@@ -1,0 +1,29 @@
+"""The notifications page: everything that happened while the user was away."""
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forum.extensions import db
+from forum.forms import ActionForm
+from forum.notifications import service
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.get("/notifications")
+@login_required
+def index():
+    page = db.paginate(
+        service.notifications_query(current_user), page=request.args.get("page", 1, type=int), per_page=30, error_out=False
+    )
+    return render_template("notifications/index.html", page=page, action_form=ActionForm())
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    service.mark_read(current_user, request.form.get("id", type=int))
+    db.session.commit()
+    return redirect(url_for("notifications.index"))

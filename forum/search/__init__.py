@@ -1,0 +1,1 @@
+"""Search: a Whoosh index of ideas and comments, kept in step with the database."""

@@ -1,0 +1,12 @@
+"""gunicorn settings for PSI Forum: one gevent worker per process (Flask-SocketIO needs that).
+
+Scale out with several processes on several ports behind a load balancer with
+sticky sessions, all sharing SOCKETIO_MESSAGE_QUEUE (see README).
+"""
+
+worker_class = "gevent"
+workers = 1
+worker_connections = 2000
+timeout = 60
+graceful_timeout = 10
+accesslog = "-"

@@ -1,0 +1,149 @@
+"""Fixtures: a fresh app and database per test, users of each role, logged-in clients."""
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from forum import create_app
+from forum.accounts import service as accounts
+from forum.extensions import db
+from forum.ideas import service as ideas
+
+PASSWORD = "Secret-pass-123"
+
+
+def _database_uri(tmp_path) -> str:
+    """SQLite in tmp_path, or a fresh schema in DATABASE_URL's PostgreSQL when set."""
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith(("postgres://", "postgresql")):
+        from forum.config import _database_url
+
+        return _database_url()
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SECRET_KEY": "test",
+        "FOLLOWUP_SCAN_INTERVAL": 0,
+        "SERVER_NAME": "localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            _reset_postgres()
+        db.create_all()
+        yield app
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            _reset_postgres()
+        db.engine.dispose()
+
+
+def _reset_postgres() -> None:
+    """Each test gets an empty public schema in the shared PostgreSQL database."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app):
+    """Offices ROOT > MIN > DIST, two categories, one user of each role."""
+    root = accounts.create_office("ROOT", "Cabinet Division")
+    ministry = accounts.create_office("MIN", "Ministry of Land", "ROOT")
+    district = accounts.create_office("DIST", "Gazipur District", "MIN")
+    land = ideas.create_category("Land services", "MIN")
+    health = ideas.create_category("Health", None)
+    users = {
+        "officer": accounts.create_user("officer@x.gov", "Officer One", "officer", "DIST", PASSWORD),
+        "officer2": accounts.create_user("officer2@x.gov", "Officer Two", "officer", "DIST", PASSWORD),
+        "senior": accounts.create_user("senior@x.gov", "Senior One", "senior", "MIN", PASSWORD),
+        "staff": accounts.create_user("staff@x.gov", "Staff One", "staff", "ROOT", PASSWORD),
+        "admin": accounts.create_user("admin@x.gov", "Admin One", "admin", "ROOT", PASSWORD),
+    }
+    db.session.commit()
+    return {"root": root, "min": ministry, "dist": district, "land": land, "health": health, **users}
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: make_user(role="officer", office="DIST") with a unique email."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "officer", office: str = "DIST", **kwargs):
+        n = next(counter)
+        user = accounts.create_user(kwargs.pop("email", f"user{n}@x.gov"), f"User {n}", role, office, PASSWORD, **kwargs)
+        db.session.commit()
+        return user
+
+    return make
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str, password: str = PASSWORD):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def api(client):
+    """api(user) returns a helper that calls the JSON API with that user's bearer token."""
+
+    class Api:
+        def __init__(self, token: str):
+            self.headers = {"Authorization": f"Bearer {token}"}
+
+        def get(self, path, **kw):
+            return client.get("/api/v1" + path, headers=self.headers, **kw)
+
+        def post(self, path, **kw):
+            return client.post("/api/v1" + path, headers=self.headers, **kw)
+
+        def patch(self, path, **kw):
+            return client.patch("/api/v1" + path, headers=self.headers, **kw)
+
+        def put(self, path, **kw):
+            return client.put("/api/v1" + path, headers=self.headers, **kw)
+
+        def delete(self, path, **kw):
+            return client.delete("/api/v1" + path, headers=self.headers, **kw)
+
+    def for_user(user) -> Api:
+        response = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return Api(response.get_json()["token"])
+
+    return for_user
