@@ -35,10 +35,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum import cli, effects, errors
     from forum.accounts import views as accounts
     from forum.admin import views as admin
-    from forum.api import bp as api_bp
     from forum.api import auth as _api_auth  # noqa: F401  (registers routes on api_bp)
+    from forum.api import bp as api_bp
     from forum.api import errors as _api_errors  # noqa: F401
+    from forum.api import followup as _api_followup  # noqa: F401
     from forum.api import ideas as _api_ideas  # noqa: F401
+    from forum.api import search as _api_search  # noqa: F401
     from forum.followup import views as followup
     from forum.ideas import views as ideas
     from forum.live import events as _live_events  # noqa: F401  (before socketio.init_app)

@@ -95,7 +95,9 @@ def make_user(app):
 
     def make(role: str = "officer", office: str = "DIST", **kwargs):
         n = next(counter)
-        user = accounts.create_user(kwargs.pop("email", f"user{n}@x.gov"), f"User {n}", role, office, PASSWORD, **kwargs)
+        user = accounts.create_user(
+            kwargs.pop("email", f"user{n}@x.gov"), f"User {n}", role, office, PASSWORD, **kwargs
+        )
         db.session.commit()
         return user
 

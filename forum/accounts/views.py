@@ -79,7 +79,9 @@ def signup():
     form.office.choices = _office_choices()
     if form.validate_on_submit():
         try:
-            accounts.sign_up(form.email.data, form.name.data, form.office.data, form.password.data, form.designation.data)
+            accounts.sign_up(
+                form.email.data, form.name.data, form.office.data, form.password.data, form.designation.data
+            )
             db.session.commit()
         except ValidationError as exc:
             db.session.rollback()

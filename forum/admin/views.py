@@ -35,7 +35,9 @@ def users():
     form.office.choices = _office_choices()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(form.email.data, form.name.data, form.role.data, form.office.data, form.password.data)
+            user = accounts.create_user(
+                form.email.data, form.name.data, form.role.data, form.office.data, form.password.data
+            )
             db.session.commit()
         except ValidationError as exc:
             db.session.rollback()
@@ -55,7 +57,9 @@ def users():
 @role_required("admin")
 def user(user_id: int):
     target = db.get_or_404(User, user_id)
-    form = UserRoleForm(role=target.role, office=target.office.code, status="active" if target.is_active else "deactivated")
+    form = UserRoleForm(
+        role=target.role, office=target.office.code, status="active" if target.is_active else "deactivated"
+    )
     form.office.choices = _office_choices()
     if form.validate_on_submit():
         try:
@@ -127,7 +131,9 @@ def categories():
         else:
             flash(_("Category created."))
             return redirect(url_for("admin.categories"))
-    items = db.session.scalars(sa.select(Category).options(so.joinedload(Category.office)).order_by(Category.name)).all()
+    items = db.session.scalars(
+        sa.select(Category).options(so.joinedload(Category.office)).order_by(Category.name)
+    ).all()
     return render_template("admin/categories.html", categories=items, form=form)
 
 

@@ -70,7 +70,9 @@ def list_ideas():
 @limiter.limit("30 per minute")
 def create_idea():
     data = json_body()
-    idea = ideas.create_idea(current_api_user(), data.get("title"), data.get("body"), data.get("category"), data.get("tags"))
+    idea = ideas.create_idea(
+        current_api_user(), data.get("title"), data.get("body"), data.get("category"), data.get("tags")
+    )
     db.session.commit()
     return idea_dict(idea), 201
 

@@ -287,7 +287,9 @@ def _parent(idea: Idea, parent_id: object) -> Comment | None:
     return parent
 
 
-def add_comment(idea: Idea, author: User, body: object, parent_id: object = None, *, now: datetime | None = None) -> Comment:
+def add_comment(
+    idea: Idea, author: User, body: object, parent_id: object = None, *, now: datetime | None = None
+) -> Comment:
     """Comment on an idea or reply to a comment.
 
     A senior author's comment is an official response: it marks the idea
@@ -327,7 +329,9 @@ def _notify_about(comment: Comment) -> None:
     idea, author = comment.idea, comment.author
     told: set[int] = {author.id}
     if comment.parent is not None and comment.parent.author_id not in told and not comment.parent.is_deleted:
-        notify(comment.parent.author, "reply", idea, f"{author.name} replied to your comment on “{idea.title}”", comment)
+        notify(
+            comment.parent.author, "reply", idea, f"{author.name} replied to your comment on “{idea.title}”", comment
+        )
         told.add(comment.parent.author_id)
     if idea.author_id not in told:
         kind = "official_response" if comment.official else "comment"
@@ -338,7 +342,13 @@ def _notify_about(comment: Comment) -> None:
         for user_id in follower_ids:
             if user_id not in told:
                 follower = db.session.get(User, user_id)
-                notify(follower, "official_response", idea, f"{author.name} gave an official response on “{idea.title}”", comment)
+                notify(
+                    follower,
+                    "official_response",
+                    idea,
+                    f"{author.name} gave an official response on “{idea.title}”",
+                    comment,
+                )
                 told.add(user_id)
 
 

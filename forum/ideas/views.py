@@ -29,8 +29,12 @@ def index():
     status = args.get("status") if args.get("status") in IDEA_STATUSES else None
     sort = args.get("sort") if args.get("sort") in ("new", "top", "active") else "new"
     query = ideas.ideas_query(
-        category=category, office=args.get("office") or None, status=status, answered=answered,
-        tag=args.get("tag") or None, sort=sort,
+        category=category,
+        office=args.get("office") or None,
+        status=status,
+        answered=answered,
+        tag=args.get("tag") or None,
+        sort=sort,
     )
     page = db.paginate(query, page=args.get("page", 1, type=int), per_page=20, error_out=False)
     return render_template(

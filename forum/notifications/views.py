@@ -14,7 +14,10 @@ bp = Blueprint("notifications", __name__)
 @login_required
 def index():
     page = db.paginate(
-        service.notifications_query(current_user), page=request.args.get("page", 1, type=int), per_page=30, error_out=False
+        service.notifications_query(current_user),
+        page=request.args.get("page", 1, type=int),
+        per_page=30,
+        error_out=False,
     )
     return render_template("notifications/index.html", page=page, action_form=ActionForm())
 

@@ -1,0 +1,1 @@
+"""API follow-up routes (filled in by the follow-up feature)."""

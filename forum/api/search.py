@@ -1,0 +1,1 @@
+"""API search route (filled in by the search feature)."""
