@@ -5,6 +5,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, request
+from flask_babel import get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from forum.config import DEV_SECRET_KEY, Config
@@ -42,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.api import ideas as _api_ideas  # noqa: F401
     from forum.api import search as _api_search  # noqa: F401
     from forum.followup import views as followup
+    from forum.health import views as health
     from forum.ideas import views as ideas
     from forum.live import events as _live_events  # noqa: F401  (before socketio.init_app)
     from forum.notifications import views as notifications
@@ -51,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register_error_pages(app)
     for blueprint in (accounts.bp, admin.bp, ideas.bp, notifications.bp, search.bp, followup.bp, api_bp, cli.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(health.bp)
     # The API authenticates with bearer tokens, never the cookie, so CSRF does not apply.
     csrf.exempt(api_bp)
 
@@ -59,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from forum.notifications.service import unread_count
 
         unread = unread_count(current_user) if current_user.is_authenticated else 0
-        return {"unread_notifications": unread, "url_rules": app.view_functions}
+        return {"unread_notifications": unread, "url_rules": app.view_functions, "get_locale": get_locale}
 
     @app.after_request
     def security_headers(response):
