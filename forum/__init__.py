@@ -6,7 +6,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, request
 from flask_babel import get_locale
-from flask_babel import get_locale
 from flask_login import current_user
 
 from forum.config import DEV_SECRET_KEY, Config

@@ -4,6 +4,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from forum import create_app
 from forum.accounts import service as accounts
@@ -40,6 +41,13 @@ def app_config(tmp_path):
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+
+    @app.before_request
+    def _forget_previous_user():
+        # The test holds one app context open, so flask.g outlives each request; without
+        # this, Flask-Login's cached user from one client's request leaks into the next.
+        g.pop("_login_user", None)
+
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             _reset_postgres()

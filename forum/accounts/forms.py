@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -25,7 +25,10 @@ class SignupForm(FlaskForm):
 class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     designation = StringField(_l("Designation"), validators=[Length(max=120)])
-    locale = SelectField(_l("Language"), choices=[("", "Browser default"), ("en", "English"), ("bn", "বাংলা")])
+    locale = SelectField(
+        _l("Language"),
+        choices=[SelectChoice("", _l("Browser default")), SelectChoice("en", "English"), SelectChoice("bn", "বাংলা")],
+    )
     submit = SubmitField(_l("Save"))
 
 

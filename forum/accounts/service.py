@@ -119,11 +119,12 @@ def set_user_role(user: User, role: str, office_code: str | None = None) -> User
 
 
 def set_user_status(user: User, status: str) -> User:
-    """Approve, deactivate or reactivate; leaving 'active' ends every session and socket."""
+    """Approve, deactivate or reactivate; leaving 'active' ends every session, socket and API token."""
     if status not in ("active", "deactivated"):
         raise ValidationError("status", "status must be active or deactivated")
     if status != "active":
         end_sessions(user)
+        revoke_all_tokens(user)
     user.status = status
     db.session.flush()
     return user

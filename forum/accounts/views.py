@@ -35,7 +35,17 @@ def _office_choices() -> list[tuple[str, str]]:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    """A local path to go to after login, never another site (open-redirect protection)."""
+    # Browsers read "/\\evil" as "//evil" and drop tabs and newlines, so refuse those outright.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and not urlsplit(target).netloc
+        and not urlsplit(target).scheme
+    ):
         return target
     return url_for("ideas.index")
 

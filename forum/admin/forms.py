@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from forum.models import ROLES
@@ -26,14 +26,16 @@ class UserForm(FlaskForm):
 
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r) for r in ROLES])
     office = SelectField(_l("Office"), validators=[DataRequired()])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
     submit = SubmitField(_l("Create user"))
 
 
 class UserRoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r) for r in ROLES])
     office = SelectField(_l("Office"))
-    status = SelectField(_l("Status"), choices=[("active", "active"), ("deactivated", "deactivated")])
+    status = SelectField(
+        _l("Status"), choices=[SelectChoice("active", _l("active")), SelectChoice("deactivated", _l("deactivated"))]
+    )
     submit = SubmitField(_l("Save"))

@@ -57,8 +57,11 @@ def users():
 @role_required("admin")
 def user(user_id: int):
     target = db.get_or_404(User, user_id)
+    # A pending account's page is where an admin approves it, so "active" is preselected.
     form = UserRoleForm(
-        role=target.role, office=target.office.code, status="active" if target.is_active else "deactivated"
+        role=target.role,
+        office=target.office.code,
+        status="deactivated" if target.status == "deactivated" else "active",
     )
     form.office.choices = _office_choices()
     if form.validate_on_submit():
@@ -66,8 +69,6 @@ def user(user_id: int):
             accounts.set_user_role(target, form.role.data, form.office.data)
             if form.status.data != target.status:
                 accounts.set_user_status(target, form.status.data)
-                if form.status.data != "active":
-                    accounts.revoke_all_tokens(target)
             db.session.commit()
         except ValidationError as exc:
             db.session.rollback()
