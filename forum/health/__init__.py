@@ -1,0 +1,1 @@
+"""Liveness probe: a bare endpoint for load balancers and the page benchmark."""
