@@ -1,1 +1,174 @@
-"""Socket.IO handlers of the default namespace (filled in by the live feature)."""
+"""Socket.IO handlers of the default namespace: connect, idea rooms, posting comments.
+
+A socket keeps the Flask session as it was at connect time, so every handler
+re-checks its user against the database (session version, token revocation,
+account status) and disconnects a user who logged out or was deactivated. On
+top of that, ending a user's sessions disconnects their sockets everywhere
+right after the commit (see _on_sessions_ended).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
+from werkzeug.exceptions import HTTPException
+
+from forum.accounts import service as accounts
+from forum.effects import after_commit
+from forum.errors import ValidationError
+from forum.extensions import db, socketio
+from forum.ideas import service as ideas
+from forum.ideas.serializers import comment_dict
+from forum.live.broadcast import idea_room, user_room
+from forum.live.registry import registry
+from forum.models import User
+from forum.validation import parse_int
+
+# Per socket of this process: how it authenticated, and the idea rooms it joined.
+# ("cookie", user_id, session_version) or ("token", user_id, raw token): enough to re-check later.
+_identities: dict[str, tuple[str, int, int | str]] = {}
+_joined: dict[str, set[int]] = {}
+
+
+def _authenticate(auth: object) -> tuple[User, tuple[str, int, int | str]] | None:
+    """The user behind a handshake: an API token in `auth`, else the session cookie."""
+    if isinstance(auth, dict) and auth.get("token") is not None:
+        raw = auth["token"]
+        user = accounts.user_for_token(raw) if isinstance(raw, str) else None
+        if user is None:
+            return None
+        return user, ("token", user.id, raw)
+    if current_user.is_authenticated and current_user.is_active:
+        return current_user._get_current_object(), ("cookie", current_user.id, current_user.session_version)
+    return None
+
+
+def _recheck(identity: tuple[str, int, int | str] | None) -> User | None:
+    """The socket's user if their session or token is still valid, else None."""
+    if identity is None:
+        return None
+    kind, user_id, proof = identity
+    if kind == "token":
+        user = accounts.user_for_token(proof)
+        return user if user is not None and user.id == user_id else None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.session_version != proof:
+        return None
+    return user
+
+
+def authenticated(handler: Callable) -> Callable:
+    """Pass the socket's re-checked user to the handler, or disconnect the socket."""
+
+    @wraps(handler)
+    def wrapped(*args: Any) -> Any:
+        user = _recheck(_identities.get(request.sid))
+        if user is None:
+            disconnect()
+            return {"ok": False, "error": "not authenticated"}
+        return handler(user, *args)
+
+    return wrapped
+
+
+def _idea_id(data: object) -> int:
+    if not isinstance(data, dict):
+        raise ValidationError("data", "the event data must be an object")
+    return parse_int(data.get("idea_id"), "idea_id")
+
+
+def _emit_viewers(idea_id: int) -> None:
+    viewers = registry().viewers(idea_id)
+    payload = {"idea_id": idea_id, "users": [name for _, name in viewers], "user_ids": [uid for uid, _ in viewers]}
+    socketio.emit("viewers", payload, to=idea_room(idea_id))
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Sent by every client on opening; refused without a valid cookie or token. Joins the user's room."""
+    found = _authenticate(auth)
+    if found is None:
+        raise ConnectionRefusedError("authentication required")
+    user, identity = found
+    _identities[request.sid] = identity
+    join_room(user_room(user.id))
+    registry().add_socket(user.id, request.sid)
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    """Sent when a client goes away (or the server drops it); updates the viewers of its rooms."""
+    identity = _identities.pop(request.sid, None)
+    rooms = _joined.pop(request.sid, set())
+    if identity is not None:
+        registry().remove_socket(identity[1], request.sid)
+    for idea_id in rooms:
+        registry().remove_viewer(idea_id, request.sid)
+        _emit_viewers(idea_id)
+
+
+@socketio.on("join_idea")
+@authenticated
+def join_idea(user: User, data=None):
+    """Sent by a client opening an idea page; adds it to the idea's room. Everyone there gets `viewers`."""
+    idea = ideas.get_idea(_idea_id(data))
+    join_room(idea_room(idea.id))
+    _joined.setdefault(request.sid, set()).add(idea.id)
+    registry().add_viewer(idea.id, request.sid, user.id, user.name)
+    _emit_viewers(idea.id)
+    return {"ok": True}
+
+
+@socketio.on("leave_idea")
+@authenticated
+def leave_idea(user: User, data=None):
+    """Sent by a client leaving an idea page; removes it from the room. Everyone there gets `viewers`."""
+    idea_id = _idea_id(data)
+    if idea_id not in _joined.get(request.sid, set()):
+        return {"ok": False, "error": "not in this idea's room"}
+    leave_room(idea_room(idea_id))
+    _joined[request.sid].discard(idea_id)
+    registry().remove_viewer(idea_id, request.sid)
+    _emit_viewers(idea_id)
+    return {"ok": True}
+
+
+@socketio.on("post_comment")
+@authenticated
+def post_comment(user: User, data=None):
+    """Sent by a client commenting; the room gets comment_created after the commit, as from a page or the API."""
+    idea = ideas.get_idea(_idea_id(data))
+    comment = ideas.add_comment(idea, user, data.get("body"), data.get("parent_id"))
+    payload = comment_dict(comment)  # before the commit expires the attributes
+    db.session.commit()
+    return {"ok": True, "comment": payload}
+
+
+@socketio.on_error_default
+def on_error(error: Exception) -> dict:
+    """Any handler's failure becomes an {"ok": false} ack; nothing half-written stays."""
+    db.session.rollback()
+    if isinstance(error, ValidationError):
+        return {"ok": False, "error": error.message, "field": error.field}
+    if isinstance(error, HTTPException):
+        return {"ok": False, "error": error.description}
+    current_app.logger.exception("socket handler failed", exc_info=error)
+    return {"ok": False, "error": "server error"}
+
+
+def end_user_sockets(user_id: int) -> None:
+    """Disconnect every socket of this user, in every process (through the message queue)."""
+    for sid in registry().sockets(user_id):
+        socketio.server.disconnect(sid, namespace="/")
+
+
+@sa.event.listens_for(User.session_version, "set")
+def _on_sessions_ended(target: User, value: object, oldvalue: object, initiator: object) -> None:
+    # accounts.end_sessions bumps the version on logout and deactivation; hooking the
+    # attribute catches every caller, and after_commit drops it if the change rolls back.
+    if target.id is not None and value != oldvalue:
+        after_commit(end_user_sockets, target.id)
