@@ -1,6 +1,7 @@
 """Field checks shared by every service: one place for each rule's wording."""
 
 import unicodedata
+from collections.abc import Mapping
 
 from forum.errors import ValidationError, too_long
 
@@ -25,12 +26,28 @@ def clean_text(value: object, field: str, *, min_len: int = 1, max_len: int, ove
     return text
 
 
+# The largest integer every supported database accepts as a parameter; beyond it SQLite raises OverflowError.
+MAX_INT = 2**63 - 1
+
+
 def parse_int(value: object, field: str) -> int:
     """An integer id from JSON or a form, or ValidationError naming the field."""
     if isinstance(value, bool):
         raise ValidationError(field, f"{field} must be a whole number")
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) <= 20:
+        value = int(value.strip())
     if isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise ValidationError(field, f"{field} is out of range")
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
     raise ValidationError(field, f"{field} must be a whole number")
+
+
+def query_int(args: Mapping[str, str], name: str, default: int | None = None) -> int | None:
+    """A positive whole number from a page's query string; anything else gives the default (pages never fail)."""
+    try:
+        value = parse_int(args.get(name), name)
+    except ValidationError:
+        return default
+    # Cap far below MAX_INT so that page * per_page stays a valid OFFSET.
+    return value if 0 < value <= 2**31 - 1 else default

@@ -13,6 +13,7 @@ from forum.extensions import db
 from forum.forms import attach_error
 from forum.ideas import service as ideas
 from forum.models import Category, Office, User
+from forum.validation import query_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -49,7 +50,7 @@ def users():
     query = sa.select(User).options(so.joinedload(User.office)).order_by(User.status == "active", User.name)
     if status:
         query = query.where(User.status == status)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = db.paginate(query, page=query_int(request.args, "page", 1), per_page=50, error_out=False)
     return render_template("admin/users.html", page=page, form=form, status=status)
 
 

@@ -11,6 +11,7 @@ from forum.forms import ActionForm, attach_error
 from forum.ideas import service as ideas
 from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
 from forum.models import IDEA_STATUSES, Category, Office
+from forum.validation import query_int
 
 bp = Blueprint("ideas", __name__)
 
@@ -24,7 +25,7 @@ def _category_choices() -> list[tuple[int, str]]:
 def index():
     """The idea list, with filters and pagination."""
     args = request.args
-    category = args.get("category", type=int)
+    category = query_int(args, "category")
     answered = {"yes": True, "no": False}.get(args.get("answered", ""))
     status = args.get("status") if args.get("status") in IDEA_STATUSES else None
     sort = args.get("sort") if args.get("sort") in ("new", "top", "active") else "new"
@@ -36,7 +37,7 @@ def index():
         tag=args.get("tag") or None,
         sort=sort,
     )
-    page = db.paginate(query, page=args.get("page", 1, type=int), per_page=20, error_out=False)
+    page = db.paginate(query, page=query_int(args, "page", 1), per_page=20, error_out=False)
     return render_template(
         "ideas/index.html",
         page=page,

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from forum.extensions import db
 from forum.forms import ActionForm
 from forum.notifications import service
+from forum.validation import query_int
 
 bp = Blueprint("notifications", __name__)
 
@@ -15,7 +16,7 @@ bp = Blueprint("notifications", __name__)
 def index():
     page = db.paginate(
         service.notifications_query(current_user),
-        page=request.args.get("page", 1, type=int),
+        page=query_int(request.args, "page", 1),
         per_page=30,
         error_out=False,
     )
@@ -27,6 +28,6 @@ def index():
 def mark_read():
     if not ActionForm().validate_on_submit():
         abort(400)
-    service.mark_read(current_user, request.form.get("id", type=int))
+    service.mark_read(current_user, query_int(request.form, "id"))
     db.session.commit()
     return redirect(url_for("notifications.index"))
