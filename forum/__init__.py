@@ -50,6 +50,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.search import views as search
 
     effects.init_effects()
+    from forum.search import worker as search_worker
+
+    search_worker.init_app(app)  # the first request starts the indexer, which first heals what a crash left
     errors.register_error_pages(app)
     for blueprint in (accounts.bp, admin.bp, ideas.bp, notifications.bp, search.bp, followup.bp, api_bp, cli.bp):
         app.register_blueprint(blueprint)

@@ -32,6 +32,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR") or str(BASE_DIR / "search_index")
+    # True: index inline after each commit (tests); False: a background indexer per process.
+    SEARCH_SYNC = _flag("SEARCH_SYNC", False)
+    # Seconds the indexer waits for another process's index lock, and between outbox polls.
+    SEARCH_WRITER_TIMEOUT = float(os.environ.get("SEARCH_WRITER_TIMEOUT") or 30)
+    SEARCH_POLL_SECONDS = float(os.environ.get("SEARCH_POLL_SECONDS") or 10)
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     # "gevent" under gunicorn's gevent worker, "threading" elsewhere (dev server, tests).
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None

@@ -30,6 +30,7 @@ def app_config(tmp_path):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "SEARCH_SYNC": True,  # index inline after each commit: deterministic tests
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SECRET_KEY": "test",

@@ -1,5 +1,34 @@
-"""Search page and commands (filled in by the search feature)."""
+"""The search page; the `flask search ...` commands hang off this blueprint (cli.py)."""
 
-from flask import Blueprint
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.search import service
+from forum.search.cli import COMMANDS
 
 bp = Blueprint("search", __name__)
+for _command in COMMANDS:  # `flask search reindex`, `flask search sync`
+    bp.cli.add_command(_command)
+
+
+@bp.get("/search")
+@login_required
+def page():
+    """Search ideas and comments, with filters; bad queries get a readable message, never an error page."""
+    args = request.args.to_dict()
+    result, error = None, None
+    if any((args.get(k) or "").strip() for k in ("q", "author", "office", "category", "since", "until")):
+        try:
+            result = service.search(db.session, args)
+        except ValidationError as exc:
+            error = exc.message
+    return render_template(
+        "search/index.html",
+        args=args,
+        result=result,
+        error=error,
+        max_length=service.MAX_QUERY_LENGTH,
+        **service.filter_choices(db.session),
+    )

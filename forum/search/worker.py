@@ -1,5 +1,147 @@
-"""Drains the search outbox into the index (filled in by the search feature)."""
+"""Drains the search outbox into the index, after commits, off the request.
+
+One drain, all under the index's sync lock: read a batch of outbox rows and the
+current state of their posts in a short database transaction, write the index,
+commit it, then delete exactly the rows processed. Because reading happens under
+the lock, no process can write an older state of a document over a newer one;
+because the delete does too, no process can pick up (or, as SQLite reuses ids,
+delete) rows another has handled. Rows written meanwhile stay for the next drain;
+a crash anywhere leaves rows that the next drain (at start-up, on the next wake,
+on the periodic poll, or through `flask search sync`) processes again, and
+indexing is idempotent (update_document by key).
+
+Each process runs one background indexer thread, started on the first wake or
+request. Under gunicorn's gevent worker `threading` is monkey-patched, so the
+same code runs as a greenlet. In tests, SEARCH_SYNC drains inline on wake.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app
+
+from forum.extensions import db
+from forum.models import SearchOutbox
+from forum.search import index, service
+
+BATCH = 500
+
+
+def drain(app: Flask | None = None, limit: int | None = None) -> int:
+    """Index every pending outbox row; return how many rows were processed."""
+    app = app or current_app._get_current_object()
+    total = 0
+    while limit is None or total < limit:
+        n = _drain_batch(app)
+        total += n
+        if n < BATCH:
+            break
+    return total
+
+
+def _drain_batch(app: Flask) -> int:
+    with app.app_context():
+        with so.Session(db.engine) as session:
+            if session.scalar(sa.select(SearchOutbox.id).limit(1)) is None:
+                return 0
+        index_dir = app.config["SEARCH_INDEX_DIR"]
+        timeout = app.config.get("SEARCH_WRITER_TIMEOUT", 30.0)
+        with index.writing(index_dir, timeout) as writer:
+            with so.Session(db.engine, expire_on_commit=False) as session:
+                rows = session.execute(
+                    sa.select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id)
+                    .order_by(SearchOutbox.id)
+                    .limit(BATCH)
+                ).all()
+                docs, removed, removed_ideas = service.documents_for(session, [(r.doc_type, r.doc_id) for r in rows])
+                session.rollback()  # read-only: end the transaction before the slow index write
+            writer.remove(removed, removed_ideas)
+            writer.update(docs)
+            writer.commit()
+            # Still under the sync lock: no other drain can read these rows before they go
+            # (ids can be reused once deleted, so a late delete could hit a newer row).
+            if rows:
+                with so.Session(db.engine) as session, session.begin():
+                    session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+        return len(rows)
+
+
+def pending(app: Flask | None = None) -> int:
+    """How many outbox rows wait for indexing."""
+    app = app or current_app._get_current_object()
+    with app.app_context(), so.Session(db.engine) as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(SearchOutbox)) or 0
+
+
+class Indexer:
+    """The per-process background indexer of one app."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.event = threading.Event()
+        self.stopping = False
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def wake(self) -> None:
+        """Start the thread if needed and tell it there is work."""
+        self.event.set()
+        if self.thread is None or not self.thread.is_alive():
+            with self.lock:
+                if self.thread is None or not self.thread.is_alive():
+                    self.stopping = False
+                    self.thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
+                    self.thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread (tests; a daemon thread otherwise dies with the process)."""
+        self.stopping = True
+        self.event.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def _run(self) -> None:
+        poll = float(self.app.config.get("SEARCH_POLL_SECONDS", 10))
+        while not self.stopping:
+            # Draining first also heals rows left by a crash or by another process.
+            self.event.clear()
+            try:
+                drain(self.app)
+            except Exception:  # the index is rebuildable: log, keep the rows, retry on the next wake
+                self.app.logger.exception("search indexing failed; will retry")
+            self.event.wait(poll)
+
+
+def indexer_for(app: Flask) -> Indexer:
+    """The app's indexer, made on first use."""
+    indexer = app.extensions.get("search_indexer")
+    if indexer is None:
+        indexer = app.extensions.setdefault("search_indexer", Indexer(app))
+    return indexer
+
+
+def init_app(app: Flask) -> None:
+    """The first request starts the indexer, which first drains what a crash left behind."""
+    started = []
+
+    @app.before_request
+    def _start_indexer():
+        # With SEARCH_SYNC (tests) each commit indexes inline; there is no thread to start.
+        if not started and not app.config.get("SEARCH_SYNC"):
+            started.append(True)
+            wake()
 
 
 def wake() -> None:
-    """Ask the indexer to process the outbox soon."""
+    """Ask the indexer to process the outbox soon (called after each commit that recorded a change)."""
+    app = current_app._get_current_object()
+    if app.config.get("SEARCH_SYNC"):
+        try:
+            drain(app)
+        except Exception:
+            app.logger.exception("search indexing failed; the outbox keeps the rows")
+        return
+    indexer_for(app).wake()

@@ -1,0 +1,552 @@
+"""The search engine adapter: the only module that imports Whoosh.
+
+Everything here takes and returns plain Python values (dicts, lists, strings),
+so another engine could replace Whoosh by rewriting this one file.
+
+Text is analysed the same way at index and query time: a tokenizer whose word
+pattern includes every Unicode combining mark (so Bangla vowel signs and
+viramas never split a word), then NFC + casefold + folding of the Arabic/Farsi
+letter variants Urdu writers mix. Each text field has a stemmed twin and an
+unstemmed twin; queries ask both, because the English stemmer is odd in places
+("running" -> "runn").
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+from whoosh import scoring
+from whoosh.analysis import Filter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.fields import DATETIME, ID, NUMERIC, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.support.levenshtein import distance
+from whoosh.util.filelock import try_for
+from whoosh.writing import CLEAR, LockError
+
+__all__ = [
+    "IndexBusy",
+    "QueryError",
+    "index_documents",
+    "remove_documents",
+    "search",
+    "snippet",
+    "writing",
+    "rebuild",
+    "all_keys",
+]
+
+MAX_QUERY_LENGTH = 500
+MAX_PAGES = 100
+TITLE_BOOST = 3.0
+TAG_BOOST = 2.0
+
+
+class QueryError(ValueError):
+    """A query that cannot be searched; the message is meant for the user."""
+
+
+class IndexBusy(RuntimeError):
+    """Another process held the index lock for longer than the timeout."""
+
+
+# Analysis -----------------------------------------------------------------
+
+
+def _mark_ranges() -> str:
+    """A regex character class body covering every combining mark (categories Mn, Mc, Me)."""
+    ranges, start = [], None
+    for cp in list(range(0x20000)) + list(range(0xE0100, 0xE01F0)):
+        is_mark = unicodedata.category(chr(cp))[0] == "M"
+        if is_mark and start is None:
+            start = cp
+        elif not is_mark and start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    if start is not None:
+        ranges.append((start, 0xE01EF))
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b != a else "") for a, b in ranges)
+
+
+# \w plus marks plus ZWNJ/ZWJ (which Bangla and Persian use inside words).
+WORD_PATTERN = re.compile(r"[\w" + _mark_ranges() + "\u200c\u200d]+")
+
+# Urdu is typed with Arabic and Farsi code points for the same letters.
+_FOLD = str.maketrans(
+    {
+        "\u064a": "\u06cc",  # Arabic yeh -> Farsi yeh
+        "\u0649": "\u06cc",  # alef maksura -> Farsi yeh
+        "\u0643": "\u06a9",  # Arabic kaf -> keheh
+        "\u0647": "\u06c1",  # heh -> heh goal (Urdu)
+        "\u0629": "\u06c3",  # teh marbuta -> Urdu teh marbuta goal
+        "\u200c": None,
+        "\u200d": None,
+        "\u0640": None,  # tatweel
+    }
+)
+# Arabic-script diacritics (harakat): optional in Urdu, so they must not change the word.
+_HARAKAT = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
+
+
+def normalise(text: str) -> str:
+    """NFC, casefold, fold letter variants and drop optional diacritics."""
+    text = unicodedata.normalize("NFC", text).casefold()
+    return _HARAKAT.sub("", text.translate(_FOLD))
+
+
+class NormaliseFilter(Filter):
+    """Applies normalise() to each token; drops tokens that become empty."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = normalise(t.text)
+            if t.text:
+                yield t
+
+
+def _exact_analyzer(stop: bool = True):
+    chain = RegexTokenizer(WORD_PATTERN) | NormaliseFilter()
+    return chain | StopFilter() if stop else chain
+
+
+EXACT = _exact_analyzer()
+STEM = _exact_analyzer() | StemFilter()
+_PLAIN = _exact_analyzer(stop=False)  # for snippets: every word, with character offsets
+_STEMMER = StemFilter()
+
+
+def _stem(word: str) -> str:
+    return _STEMMER.stemfn(word)
+
+
+SCHEMA = Schema(
+    key=ID(unique=True, stored=True),  # "idea:12", "comment:34"
+    kind=ID(stored=True),
+    doc_id=NUMERIC(stored=True),
+    idea_id=ID(stored=True),
+    title=TEXT(analyzer=STEM, phrase=True, field_boost=TITLE_BOOST),
+    title_exact=TEXT(analyzer=EXACT, phrase=False, field_boost=TITLE_BOOST),
+    body=TEXT(analyzer=STEM, phrase=True),
+    body_exact=TEXT(analyzer=EXACT, phrase=False),
+    tags=TEXT(analyzer=EXACT, phrase=False, field_boost=TAG_BOOST),
+    author_id=ID,
+    office=ID,
+    category=ID,
+    reference=ID,
+    created=DATETIME,
+)
+
+# Title weighted over body by field_boost; BM25F's length normalisation is milder for short titles.
+_WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_exact_B=0.5)
+
+
+# Opening and writing ------------------------------------------------------
+
+_indexes: dict[str, Any] = {}
+_open_lock = threading.Lock()
+
+
+def _open(index_dir: str):
+    """The index in index_dir, created on first use."""
+    index_dir = os.fspath(index_dir)
+    with _open_lock:
+        ix = _indexes.get(index_dir)
+        if ix is not None and os.path.isdir(index_dir):
+            return ix
+        os.makedirs(index_dir, exist_ok=True)
+        # Several processes may open a missing index at once; create_in() wipes what another just wrote.
+        create_lock = FileStorage(index_dir).lock("CREATELOCK")
+        if not try_for(create_lock.acquire, timeout=30, delay=0.05):
+            raise IndexBusy("search index is being created by another process")
+        try:
+            if whoosh_index.exists_in(index_dir):
+                ix = whoosh_index.open_dir(index_dir)
+                if set(ix.schema.names()) != set(SCHEMA.names()):
+                    ix = whoosh_index.create_in(index_dir, SCHEMA)  # an old layout: rebuilt by `search reindex`
+            else:
+                ix = whoosh_index.create_in(index_dir, SCHEMA)
+        finally:
+            create_lock.release()
+        _indexes[index_dir] = ix
+        _searchers.pop(index_dir, None)
+        return ix
+
+
+def _to_whoosh(doc: dict) -> dict:
+    created = doc.get("created")
+    if isinstance(created, datetime) and created.tzinfo is not None:
+        created = created.astimezone(UTC).replace(tzinfo=None)  # Whoosh DATETIME is naive
+    title, body = doc.get("title") or "", doc.get("body") or ""
+    return {
+        "key": doc["key"],
+        "kind": doc["type"],
+        "doc_id": int(doc["id"]),
+        "idea_id": str(doc["idea_id"]),
+        "title": title,
+        "title_exact": title,
+        "body": body,
+        "body_exact": body,
+        "tags": " ".join(doc.get("tags") or ()),
+        "author_id": str(doc.get("author_id") or ""),
+        "office": (doc.get("office") or "").lower(),
+        "category": str(doc.get("category") or ""),
+        "reference": (doc.get("reference") or "").lower(),
+        "created": created or datetime(1970, 1, 1),
+    }
+
+
+class _Writer:
+    """What `writing()` yields: update and remove documents, then commit once."""
+
+    def __init__(self, writer):
+        self._w = writer
+        self.committed = False
+
+    def update(self, docs: Iterable[dict]) -> int:
+        n = 0
+        for doc in docs:
+            self._w.update_document(**_to_whoosh(doc))
+            n += 1
+        return n
+
+    def remove(self, keys: Iterable[str] = (), idea_ids: Iterable[int] = ()) -> None:
+        for key in keys:
+            self._w.delete_by_term("key", key)
+        for idea_id in idea_ids:
+            # An idea's comments go with it.
+            self._w.delete_by_term("idea_id", str(idea_id))
+
+    def commit(self) -> None:
+        """Make the changes visible to searches."""
+        if not self.committed:
+            self._w.commit()
+            self.committed = True
+
+
+@contextmanager
+def writing(index_dir: str, timeout: float = 30.0) -> Iterator[_Writer]:
+    """Hold the index's sync lock and write lock (waiting up to timeout); commit unless the block did.
+
+    The sync lock stays held after the commit until the block ends, so a caller can
+    read the database, write, commit, and then mark its work done with no other
+    process in between: none can write an older state of a document over a newer one,
+    nor pick up work already done.
+    """
+    ix = _open(index_dir)
+    sync_lock = ix.storage.lock(ix.indexname + "_SYNCLOCK")
+    if not try_for(sync_lock.acquire, timeout=timeout, delay=0.02):
+        raise IndexBusy(f"search index busy for more than {timeout} s")
+    try:
+        try:
+            writer = ix.writer(timeout=timeout, delay=0.05)  # a rebuild takes only this lock
+        except LockError as exc:
+            raise IndexBusy(f"search index busy for more than {timeout} s") from exc
+        w = _Writer(writer)
+        try:
+            yield w
+        except BaseException:
+            if not w.committed:
+                writer.cancel()
+            raise
+        w.commit()
+    finally:
+        sync_lock.release()
+
+
+def index_documents(docs: Iterable[dict], index_dir: str, timeout: float = 30.0) -> int:
+    """Add or replace documents (dicts with key, type, id, idea_id, title, body, ...)."""
+    with writing(index_dir, timeout) as w:
+        return w.update(docs)
+
+
+def remove_documents(keys: Iterable[str], index_dir: str, idea_ids: Iterable[int] = (), timeout: float = 30.0) -> None:
+    """Remove documents by key, and every document of the given ideas."""
+    with writing(index_dir, timeout) as w:
+        w.remove(keys, idea_ids)
+
+
+def rebuild(docs: Iterable[dict], index_dir: str, procs: int = 2, limitmb: int = 256, timeout: float = 60.0) -> int:
+    """Replace the whole index with docs in one commit; searches see the old index until then."""
+    ix = _open(index_dir)
+    try:
+        if procs > 1:
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb, timeout=timeout, delay=0.05)
+        else:
+            writer = ix.writer(limitmb=limitmb, timeout=timeout, delay=0.05)
+    except LockError as exc:
+        raise IndexBusy(f"search index busy for more than {timeout} s") from exc
+    n = 0
+    try:
+        for doc in docs:
+            writer.add_document(**_to_whoosh(doc))
+            n += 1
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(mergetype=CLEAR)
+    return n
+
+
+def all_keys(index_dir: str) -> set[str]:
+    """Every document key in the index (for checks against the database)."""
+    with _searcher(index_dir) as s:
+        return {f["key"] for f in s.all_stored_fields()}
+
+
+def doc_count(index_dir: str) -> int:
+    """How many documents the index holds."""
+    with _searcher(index_dir) as s:
+        return s.doc_count()
+
+
+# Searching ----------------------------------------------------------------
+
+_searchers: dict[str, list] = {}
+_pool_lock = threading.Lock()
+
+
+@contextmanager
+def _searcher(index_dir: str):
+    """A searcher from a small pool, reopened when the index has a newer commit.
+
+    Opening a searcher opens every segment file; reusing them saves that per query.
+    A searcher is used by one request at a time (Whoosh readers share file positions).
+    """
+    index_dir = os.fspath(index_dir)
+    ix = _open(index_dir)
+    with _pool_lock:
+        pool = _searchers.setdefault(index_dir, [])
+        s = pool.pop() if pool else None
+    if s is not None and not s.up_to_date():
+        # Not refresh(): it reuses segment readers and so misses deletions in an unchanged segment.
+        s.close()
+        s = None
+    if s is None:
+        s = ix.searcher(weighting=_WEIGHTING)
+    try:
+        yield s
+    except BaseException:
+        s.close()
+        raise
+    with _pool_lock:
+        pool = _searchers.setdefault(index_dir, [])
+        if len(pool) < 4:
+            pool.append(s)
+            s = None
+    if s is not None:
+        s.close()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_CHUNK = re.compile(r'"([^"]*)"|([^\s"]+)')
+_REFERENCE = re.compile(r"^[A-Za-z]+-\d{4}-\d+$")
+
+
+@dataclass
+class ParsedQuery:
+    """The words and phrases of a user's query, normalised."""
+
+    words: list[str] = field(default_factory=list)  # unstemmed, normalised
+    phrases: list[list[str]] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    raw_words: list[tuple[str, str]] = field(default_factory=list)  # (as typed, normalised)
+
+    @property
+    def highlight_terms(self) -> tuple[set[str], set[str]]:
+        exact = set(self.words) | {w for p in self.phrases for w in p}
+        return exact, {_stem(w) for w in exact}
+
+
+def clean_query(text: str) -> str:
+    """Drop control characters and collapse whitespace."""
+    return " ".join(_CONTROL.sub(" ", text or "").split())
+
+
+def parse(text: str) -> ParsedQuery:
+    """Split a query into words and "quoted phrases"; an unmatched quote is ignored."""
+    text = clean_query(text)
+    if not text:
+        raise QueryError("Type one or more words to search for.")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError(f"The search is too long: use at most {MAX_QUERY_LENGTH} characters.")
+    parsed = ParsedQuery()
+    for phrase, word in _CHUNK.findall(text):
+        chunk = phrase if phrase else word
+        tokens = [t.text for t in EXACT(chunk)]
+        if word and _REFERENCE.match(word):
+            parsed.references.append(word.lower())
+            continue
+        if phrase and len(tokens) > 1:
+            parsed.phrases.append(tokens)
+        elif word and len(tokens) > 1:
+            parsed.phrases.append(tokens)  # "e-services" is the phrase "e services"
+        elif tokens:
+            parsed.words.append(tokens[0])
+            if word:
+                parsed.raw_words.append((word, tokens[0]))
+    if not (parsed.words or parsed.phrases or parsed.references):
+        raise QueryError("Those words are too common to search for: add a more specific word.")
+    return parsed
+
+
+def _word_query(word: str) -> Q.Query:
+    stem = _stem(word)
+    return Q.Or(
+        [
+            Q.Term("title", stem, boost=TITLE_BOOST),
+            Q.Term("title_exact", word, boost=TITLE_BOOST),
+            Q.Term("body", stem),
+            Q.Term("body_exact", word),
+            Q.Term("tags", word),
+        ]
+    )
+
+
+def _phrase_query(words: list[str]) -> Q.Query:
+    stems = [_stem(w) for w in words]
+    return Q.Or([Q.Phrase("title", stems, boost=TITLE_BOOST), Q.Phrase("body", stems)])
+
+
+def _build(parsed: ParsedQuery) -> Q.Query:
+    parts: list[Q.Query] = [_word_query(w) for w in parsed.words]
+    parts += [_phrase_query(p) for p in parsed.phrases]
+    parts += [Q.Term("reference", r) for r in parsed.references]
+    return parts[0] if len(parts) == 1 else Q.And(parts)
+
+
+def _filter(filters: dict) -> Q.Query | None:
+    parts: list[Q.Query] = []
+    if filters.get("author_ids") is not None:
+        ids = list(filters["author_ids"])
+        parts.append(Q.Or([Q.Term("author_id", str(i)) for i in ids]) if ids else Q.NullQuery)
+    if filters.get("office"):
+        parts.append(Q.Term("office", str(filters["office"]).lower()))
+    if filters.get("category") is not None:
+        parts.append(Q.Term("category", str(filters["category"])))
+    if filters.get("type") in ("idea", "comment"):
+        parts.append(Q.Term("kind", filters["type"]))
+    since, until = filters.get("since"), filters.get("until")
+    if since or until:
+        naive = [d.astimezone(UTC).replace(tzinfo=None) if d and d.tzinfo else d for d in (since, until)]
+        parts.append(Q.DateRange("created", naive[0], naive[1]))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Q.And(parts)
+
+
+def _suggest(searcher, parsed: ParsedQuery, original: str) -> str | None:
+    """A corrected query when some typed word is in no document."""
+    reader = searcher.reader()
+    suggestion, changed = original, False
+    for typed, word in parsed.raw_words:
+        if reader.doc_frequency("body_exact", word) or reader.doc_frequency("title_exact", word):
+            continue
+        best = None
+        for field_name in ("title_exact", "body_exact"):
+            for candidate in searcher.corrector(field_name).suggest(word, limit=3, maxdist=2, prefix=1):
+                freq = reader.doc_frequency(field_name, candidate)
+                rank = (distance(word, candidate), -freq)
+                if best is None or rank < best[0]:
+                    best = (rank, candidate)
+        if best is not None:
+            suggestion = re.sub(re.escape(typed), best[1], suggestion, count=1)
+            changed = True
+    return suggestion if changed else None
+
+
+def search(query: str, filters: dict | None, page: int, index_dir: str, per_page: int = 10) -> dict:
+    """Run a user's query; hits are plain dicts, best first.
+
+    Answers {"hits": [{"key", "type", "id", "idea_id", "score"}], "total",
+    "total_exact", "page", "pages", "suggestion", "terms"}. The total is exact
+    for small answers and an estimate for large ones (counting every hit is the
+    slow part of a query on a big index).
+    """
+    parsed = parse(query)
+    page = max(1, min(int(page), MAX_PAGES))
+    q, flt = _build(parsed), _filter(filters or {})
+    with _searcher(index_dir) as s:
+        results = s.search(q, limit=page * per_page, filter=flt)
+        exact = results.has_exact_length()
+        total = len(results) if exact else max(results.estimated_length(), results.scored_length())
+        hits = [
+            {
+                "key": hit["key"],
+                "type": hit["kind"],
+                "id": hit["doc_id"],
+                "idea_id": int(hit["idea_id"]),
+                "score": round(float(hit.score), 4),
+            }
+            for hit in results[(page - 1) * per_page : page * per_page]
+        ]
+        suggestion = _suggest(s, parsed, clean_query(query)) if total == 0 and parsed.raw_words else None
+    pages = min(MAX_PAGES, math.ceil(total / per_page)) if total else 0
+    return {
+        "hits": hits,
+        "total": total,
+        "total_exact": exact,
+        "page": page,
+        "pages": pages,
+        "suggestion": suggestion,
+        "terms": parsed.highlight_terms,
+    }
+
+
+# Snippets -----------------------------------------------------------------
+
+
+def snippet(text: str, terms: tuple[set[str], set[str]], length: int = 220) -> str:
+    """HTML for a window of text around the query's words, escaped, matches in <mark>.
+
+    Built from the database's text, never from stored markup: every character
+    of the post is escaped, and only our own <mark> tags are added.
+    """
+    text = text or ""
+    exact, stems = terms
+    matches = []
+    for t in _PLAIN(text, chars=True, positions=False):
+        if t.text in exact or _stem(t.text) in stems:
+            matches.append((t.startchar, t.endchar))
+    start = 0
+    if matches and len(text) > length:
+        # The window that holds the most matches, starting a little before the first.
+        best, best_count = matches[0][0], 0
+        for i, (s, _) in enumerate(matches):
+            count = sum(1 for m in matches[i:] if m[1] <= s + length)
+            if count > best_count:
+                best, best_count = s, count
+        start = max(0, best - 40)
+        if start:
+            space = text.rfind(" ", 0, start + 1)
+            start = space + 1 if space >= 0 and best - space < 80 else start
+    end = min(len(text), start + length)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + length // 2 else end
+    out, pos = [], start
+    for s, e in matches:
+        if s < start or e > end:
+            continue
+        out.append(_esc(text[pos:s]))
+        out.append("<mark>" + _esc(text[s:e]) + "</mark>")
+        pos = e
+    out.append(_esc(text[pos:end]))
+    return ("…" if start > 0 else "") + "".join(out).strip() + ("…" if end < len(text) else "")
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _esc(piece: str) -> str:
+    return _SPACES.sub(" ", html.escape(piece, quote=True))

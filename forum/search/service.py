@@ -1,0 +1,270 @@
+"""Search rules: database rows to index documents, and user queries to result pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+
+from forum.errors import ValidationError
+from forum.models import Category, Comment, Idea, Office, SearchOutbox, User
+from forum.search import index
+
+MAX_QUERY_LENGTH = index.MAX_QUERY_LENGTH
+PER_PAGE = 10
+
+
+# Documents ----------------------------------------------------------------
+
+
+def idea_doc(idea: Idea) -> dict:
+    """The index document of an idea."""
+    return {
+        "key": f"idea:{idea.id}",
+        "type": "idea",
+        "id": idea.id,
+        "idea_id": idea.id,
+        "title": idea.title,
+        "body": idea.body,
+        "tags": [t.name for t in idea.tags],
+        "author_id": idea.author_id,
+        "office": idea.office.code if idea.office else "",
+        "category": idea.category_id,
+        "reference": idea.reference or "",
+        "created": idea.created_at,
+    }
+
+
+def comment_doc(comment: Comment) -> dict:
+    """The index document of a comment; filters (office, category) follow its idea."""
+    idea = comment.idea
+    return {
+        "key": f"comment:{comment.id}",
+        "type": "comment",
+        "id": comment.id,
+        "idea_id": comment.idea_id,
+        # The idea's title is shown with the hit but not indexed: it would rank every comment as the idea.
+        "title": "",
+        "body": comment.body,
+        "tags": [],
+        "author_id": comment.author_id,
+        "office": idea.office.code if idea.office else "",
+        "category": idea.category_id,
+        "reference": "",
+        "created": comment.created_at,
+    }
+
+
+def documents_for(session: so.Session, refs: Iterable[tuple[str, int]]) -> tuple[list[dict], list[str], list[int]]:
+    """Current state of the referenced posts: (docs to write, keys to remove, ideas whose docs all go)."""
+    idea_ids = sorted({i for t, i in refs if t == "idea"})
+    comment_ids = sorted({i for t, i in refs if t == "comment"})
+    docs, removed, removed_ideas = [], [], []
+    if idea_ids:
+        found = session.scalars(
+            sa.select(Idea).where(Idea.id.in_(idea_ids)).options(so.selectinload(Idea.tags), so.joinedload(Idea.office))
+        ).all()
+        seen = set()
+        for idea in found:
+            seen.add(idea.id)
+            if idea.is_deleted:
+                removed_ideas.append(idea.id)
+            else:
+                docs.append(idea_doc(idea))
+        removed_ideas += [i for i in idea_ids if i not in seen]
+    if comment_ids:
+        found = session.scalars(
+            sa.select(Comment)
+            .where(Comment.id.in_(comment_ids))
+            .options(so.joinedload(Comment.idea).joinedload(Idea.office))
+        ).all()
+        seen = set()
+        for comment in found:
+            seen.add(comment.id)
+            if comment.is_deleted or comment.idea.is_deleted:
+                removed.append(f"comment:{comment.id}")
+            else:
+                docs.append(comment_doc(comment))
+        removed += [f"comment:{i}" for i in comment_ids if i not in seen]
+    return docs, removed, removed_ideas
+
+
+def all_documents(session: so.Session, batch: int = 1000) -> Iterator[dict]:
+    """Every visible idea and comment, read in batches by id."""
+    last = 0
+    while True:
+        ideas = session.scalars(
+            sa.select(Idea)
+            .where(Idea.id > last, Idea.deleted_at.is_(None))
+            .order_by(Idea.id)
+            .limit(batch)
+            .options(so.selectinload(Idea.tags), so.joinedload(Idea.office))
+        ).all()
+        if not ideas:
+            break
+        for idea in ideas:
+            yield idea_doc(idea)
+        last = ideas[-1].id
+        session.expunge_all()
+    last = 0
+    while True:
+        comments = session.scalars(
+            sa.select(Comment)
+            .join(Idea, Idea.id == Comment.idea_id)
+            .where(Comment.id > last, Comment.deleted_at.is_(None), Idea.deleted_at.is_(None))
+            .order_by(Comment.id)
+            .limit(batch)
+            .options(so.joinedload(Comment.idea).joinedload(Idea.office))
+        ).all()
+        if not comments:
+            break
+        for comment in comments:
+            yield comment_doc(comment)
+        last = comments[-1].id
+        session.expunge_all()
+
+
+def requeue_changed_since(session: so.Session, since: datetime) -> int:
+    """Queue every post created, edited or deleted since `since` (catch-up after a rebuild)."""
+    n = 0
+    for model, kind in ((Idea, "idea"), (Comment, "comment")):
+        changed = sa.or_(model.created_at >= since, model.edited_at >= since, model.deleted_at >= since)
+        for doc_id in session.scalars(sa.select(model.id).where(changed)):
+            session.add(SearchOutbox(doc_type=kind, doc_id=doc_id))
+            n += 1
+    return n
+
+
+# Queries ------------------------------------------------------------------
+
+
+def _parse_day(value: str | None, field: str, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(field, f"{field} must be an ISO date such as 2026-01-31") from None
+    if len(value.strip()) == 10:  # a bare date: the whole day counts
+        day = date.fromisoformat(value.strip())
+        parsed = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _author_ids(session: so.Session, value: str) -> list[int]:
+    """An author given as a user id or a name (exact, then partial, ignoring case)."""
+    value = value.strip()
+    if value.isdigit():
+        return [int(value)]
+    name = sa.func.lower(User.name)
+    ids = session.scalars(sa.select(User.id).where(name == value.lower())).all()
+    if not ids:
+        escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        ids = session.scalars(sa.select(User.id).where(name.like(f"%{escaped}%", escape="\\")).limit(50)).all()
+    return list(ids)
+
+
+def parse_filters(session: so.Session, args: dict) -> dict:
+    """Search filters from request arguments; ValidationError names a bad one."""
+    filters: dict = {}
+    if (args.get("author") or "").strip():
+        filters["author_ids"] = _author_ids(session, str(args["author"]))
+    if (args.get("office") or "").strip():
+        filters["office"] = str(args["office"]).strip()
+    if (args.get("category") or "").strip():
+        raw = str(args["category"]).strip()
+        if not raw.isdigit():
+            raise ValidationError("category", "category must be a category id")
+        filters["category"] = int(raw)
+    if args.get("type") in ("idea", "comment"):
+        filters["type"] = args["type"]
+    filters["since"] = _parse_day(args.get("since"), "since")
+    filters["until"] = _parse_day(args.get("until"), "until", end=True)
+    return filters
+
+
+def parse_page(value: object) -> int:
+    """A page number; anything else is page 1."""
+    try:
+        return max(1, min(int(str(value)), index.MAX_PAGES))
+    except (TypeError, ValueError):
+        return 1
+
+
+def search(session: so.Session, args: dict) -> dict:
+    """Run a search from request arguments.
+
+    Answers {"items", "total", "page", "pages", "suggestion", "message"}; an
+    unsearchable query (empty, only common words) gives no items and a message.
+    Raises ValidationError for a query over MAX_QUERY_LENGTH or a bad filter.
+    """
+    q = str(args.get("q") or "")
+    page = parse_page(args.get("page") or 1)
+    if len(q) > MAX_QUERY_LENGTH:
+        raise ValidationError("q", f"q must be at most {MAX_QUERY_LENGTH} characters")
+    filters = parse_filters(session, args)
+    empty = {"items": [], "total": 0, "page": page, "pages": 0, "suggestion": None, "message": None}
+    try:
+        found = index.search(q, filters, page, current_app.config["SEARCH_INDEX_DIR"], per_page=PER_PAGE)
+    except index.QueryError as exc:
+        return {**empty, "message": str(exc)}
+    items = _items(session, found["hits"], found["terms"])
+    # Hits whose post was deleted since the last index update are dropped (the worker removes them soon).
+    dropped = len(found["hits"]) - len(items)
+    total = max(found["total"] - dropped, len(items) + (page - 1) * PER_PAGE) if found["total"] else 0
+    pages = max(found["pages"], page) if items else found["pages"]
+    return {
+        "items": items,
+        "total": total,
+        "total_exact": found["total_exact"],
+        "page": page,
+        "pages": pages,
+        "suggestion": found["suggestion"],
+        "message": None,
+    }
+
+
+def _items(session: so.Session, hits: list[dict], terms) -> list[dict]:
+    idea_ids = {h["idea_id"] for h in hits}
+    comment_ids = {h["id"] for h in hits if h["type"] == "comment"}
+    ideas = {i.id: i for i in session.scalars(sa.select(Idea).where(Idea.id.in_(idea_ids)))} if idea_ids else {}
+    comments = (
+        {c.id: c for c in session.scalars(sa.select(Comment).where(Comment.id.in_(comment_ids)))} if comment_ids else {}
+    )
+    items = []
+    for hit in hits:
+        idea = ideas.get(hit["idea_id"])
+        if idea is None or idea.is_deleted:
+            continue
+        if hit["type"] == "comment":
+            comment = comments.get(hit["id"])
+            if comment is None or comment.is_deleted:
+                continue
+            text = comment.body
+        else:
+            text = idea.body
+        items.append(
+            {
+                "type": hit["type"],
+                "id": hit["id"],
+                "idea_id": idea.id,
+                "title": idea.title,
+                "title_html": index.snippet(idea.title, terms, length=400),
+                "snippet": index.snippet(text, terms),
+                "score": hit["score"],
+                "reference": idea.reference,
+                "created_at": (comment.created_at if hit["type"] == "comment" else idea.created_at).isoformat(),
+            }
+        )
+    return items
+
+
+def filter_choices(session: so.Session) -> dict:
+    """Offices and categories for the search form."""
+    return {
+        "offices": session.scalars(sa.select(Office).order_by(Office.name)).all(),
+        "categories": session.scalars(sa.select(Category).order_by(Category.name)).all(),
+    }
