@@ -1,0 +1,419 @@
+"""Search benchmark: Whoosh (through the app's own code) against SQLite FTS5 on the same corpus.
+
+Corpus: N posts (default 100,000) generated with a fixed seed (42). The
+vocabulary has 24,000 words: 21,600 English-like words (a few hundred real
+public-service words and function words at the top ranks, then pseudo-words
+built from syllables) and 2,400 Bangla words built from Bangla consonants,
+vowel signs and conjuncts (virama), so they contain the combining marks that
+break naive tokenizers. Word ranks follow a Zipf law (s = 1.07), as natural
+text does. 90% of posts draw from the English part, 10% from the Bangla part.
+A post has a title of 4-10 words and a body of 20-160 words; posts are spread
+over 12 categories, 8 offices and 40 authors, dated over the last two years.
+
+Steps, all in one run, in a temporary folder:
+1. The posts are bulk-inserted into the app's SQLite database.
+2. Full reindex: `forum.search.index.rebuild` over `service.all_documents`
+   (what `flask search reindex` runs: 2 processes, multisegment, limitmb=256).
+   Prints posts/s and the index size.
+3. Commit-to-searchable delay: posts created through the ideas service and
+   committed, with the app's background indexer running (as in production),
+   timed until a search finds them.
+4. Query latency, p50/p95 over --queries queries of each kind: one word, two
+   words, a "phrase" (a word pair taken from a post) and one word filtered by
+   category; each is the app's full search (first page of 10 with snippets
+   built from the database text).
+5. The same corpus and queries through SQLite FTS5 (porter + unicode61, bm25
+   with the title weighted 3x, snippet()), with each figure as a ratio.
+
+Usage: .venv/bin/python bench/search.py [--posts 100000] [--queries 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+
+SEED = 42
+ENGLISH_TOP = (
+    "the of and to in for is on that with as by be this are from at or it an was we can will all our "
+    "land office service services public citizen citizens digital record records mutation registration "
+    "application online process time day days district upazila ministry division officer officers "
+    "innovation idea ideas system health hospital school schools education teacher students water road "
+    "roads bridge farmers crop agriculture disaster flood cyclone shelter relief union council village "
+    "people women children birth death certificate tax revenue payment mobile phone sms portal website "
+    "training staff file files paper delay delays queue token counter hearing court case cases complaint "
+    "feedback response reform simple faster transparent cost costs budget fund project projects data "
+    "survey map maps survey electricity power solar internet network camp vaccination clinic medicine"
+).split()
+BANGLA_CONSONANTS = "কখগঘঙচছজঝঞটঠডঢণতথদধনপফবভমযরলশষসহড়ঢ়য়"
+BANGLA_VOWEL_SIGNS = ["", "", "া", "ি", "ী", "ু", "ূ", "ে", "ৈ", "ো", "ৌ", "ৃ"]
+BANGLA_REAL = "উদ্ভাবন সেবা নাগরিক ভূমি অফিস জেলা উপজেলা মন্ত্রণালয় ডিজিটাল আবেদন নিবন্ধন স্বাস্থ্য শিক্ষা".split()
+SYLLABLES_ON = "b c d f g h j k l m n p r s t v w z br cr dr fr gr pr tr st sh ch th pl cl".split()
+SYLLABLES_NU = "a e i o u ai ea ou io ia".split()
+SYLLABLES_CODA = ["", "", "n", "r", "s", "t", "l", "m", "nd", "st", "ng", "ck"]
+
+
+def make_vocabulary(rng: random.Random, english: int = 21_600, bangla: int = 2_400) -> tuple[list[str], list[str]]:
+    """English-like and Bangla word lists, most frequent first (no duplicates)."""
+    en, seen = list(ENGLISH_TOP), set(ENGLISH_TOP)
+    while len(en) < english:
+        word = "".join(
+            rng.choice(SYLLABLES_ON) + rng.choice(SYLLABLES_NU) + rng.choice(SYLLABLES_CODA)
+            for _ in range(rng.choice((1, 2, 2, 3)))
+        )
+        if word not in seen and len(word) > 2:
+            seen.add(word)
+            en.append(word)
+    bn, seen = list(BANGLA_REAL), set(BANGLA_REAL)
+    while len(bn) < bangla:
+        parts = []
+        for _ in range(rng.choice((2, 3, 3, 4))):
+            c = rng.choice(BANGLA_CONSONANTS)
+            if rng.random() < 0.15:
+                c += "্" + rng.choice(BANGLA_CONSONANTS)  # a conjunct through the virama
+            parts.append(c + rng.choice(BANGLA_VOWEL_SIGNS))
+        word = "".join(parts)
+        if word not in seen:
+            seen.add(word)
+            bn.append(word)
+    return en, bn
+
+
+def zipf_weights(n: int, s: float = 1.07) -> list[float]:
+    """Cumulative Zipf weights for ranks 1..n."""
+    total, cum = 0.0, []
+    for rank in range(1, n + 1):
+        total += 1.0 / rank**s
+        cum.append(total)
+    return cum
+
+
+def make_posts(n: int, seed: int = SEED) -> tuple[list[dict], list[str], list[str]]:
+    """n posts: dicts with title, body, lang, category, office, author, created."""
+    rng = random.Random(seed)
+    en, bn = make_vocabulary(rng)
+    en_cum, bn_cum = zipf_weights(len(en)), zipf_weights(len(bn))
+    now = datetime.now(UTC)
+    posts = []
+    for i in range(n):
+        bangla = rng.random() < 0.10
+        words, cum = (bn, bn_cum) if bangla else (en, en_cum)
+        title = " ".join(rng.choices(words, cum_weights=cum, k=rng.randint(4, 10)))
+        body_words = rng.choices(words, cum_weights=cum, k=rng.randint(20, 160))
+        for cut in range(12, len(body_words), rng.randint(10, 20)):
+            body_words[cut] += "."
+        posts.append(
+            {
+                "title": title.capitalize(),
+                "body": " ".join(body_words),
+                "lang": "bn" if bangla else "en",
+                "category": rng.randrange(12),
+                "office": rng.randrange(8),
+                "author": rng.randrange(40),
+                "created": now - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60)),
+                "n": i,
+            }
+        )
+    return posts, en, bn
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def make_queries(posts: list[dict], en: list[str], bn: list[str], count: int) -> dict[str, list[dict]]:
+    """Queries of each kind; words sampled from mid-frequency and common ranks, some Bangla."""
+    rng = random.Random(SEED + 1)
+
+    def word() -> str:
+        pool = bn if rng.random() < 0.1 else en
+        n = len(pool)
+        # A common, a middling or a rare word.
+        return pool[rng.choice((rng.randrange(40, 200), rng.randrange(200, n // 8), rng.randrange(n // 8, n)))]
+
+    phrases = []
+    while len(phrases) < count:
+        post = rng.choice(posts)
+        tokens = post["body"].replace(".", "").split()
+        i = rng.randrange(len(tokens) - 1)
+        if tokens[i] not in ENGLISH_TOP[:22] and tokens[i + 1] not in ENGLISH_TOP[:22]:
+            phrases.append(f'"{tokens[i]} {tokens[i + 1]}"')
+    return {
+        "one word": [{"q": word()} for _ in range(count)],
+        "two words": [{"q": f"{word()} {word()}"} for _ in range(count)],
+        "phrase": [{"q": p} for p in phrases],
+        "filtered": [{"q": word(), "category": rng.randrange(12)} for _ in range(count)],
+    }
+
+
+# Whoosh through the app ---------------------------------------------------
+
+
+def build_app_db(workdir: Path, posts: list[dict]):
+    """An app on a fresh SQLite file holding the posts; returns (app, category ids by index)."""
+    from forum import create_app
+    from forum.accounts import service as accounts
+    from forum.extensions import db
+    from forum.ideas import service as ideas
+    from forum.models import Idea
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'forum.db'}",
+            "SEARCH_INDEX_DIR": str(workdir / "index"),
+            "SECRET_KEY": "bench",
+            "FOLLOWUP_SCAN_INTERVAL": 0,
+            "RATELIMIT_ENABLED": False,
+            "SEARCH_POLL_SECONDS": 5,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        accounts.create_office("ROOT", "Cabinet Division")
+        offices = [accounts.create_office(f"OFF{i}", f"Office {i}", "ROOT") for i in range(8)]
+        users = [
+            accounts.create_user(f"u{i}@bench.gov", f"Author {i}", "officer", offices[i % 8].code, "Bench-pass-123")
+            for i in range(40)
+        ]
+        cats = [ideas.create_category(f"Category {i}") for i in range(12)]
+        db.session.commit()
+        user_ids, office_ids, cat_ids = [u.id for u in users], [o.id for o in offices], [c.id for c in cats]
+        rows = []
+        for i, p in enumerate(posts, start=1):
+            rows.append(
+                {
+                    "id": i,
+                    "reference": f"PSI-{p['created'].year}-{i:06d}",
+                    "title": p["title"][:200],
+                    "body": p["body"],
+                    "body_html": "",
+                    "category_id": cat_ids[p["category"]],
+                    "office_id": office_ids[p["author"] % 8],
+                    "author_id": user_ids[p["author"]],
+                    "status": "open",
+                    "created_at": p["created"],
+                    "comment_count": 0,
+                    "endorsement_count": 0,
+                    "version": 1,
+                }
+            )
+            if len(rows) == 5000:
+                db.session.execute(sa.insert(Idea), rows)
+                rows = []
+        if rows:
+            db.session.execute(sa.insert(Idea), rows)
+        db.session.commit()
+    return app, cat_ids
+
+
+def whoosh_reindex(app) -> tuple[float, int]:
+    """Full rebuild as `flask search reindex` does; returns (seconds, documents)."""
+    import sqlalchemy.orm as so
+
+    from forum.extensions import db
+    from forum.search import index, service
+
+    with app.app_context(), so.Session(db.engine) as session:
+        start = time.perf_counter()
+        count = index.rebuild(service.all_documents(session), app.config["SEARCH_INDEX_DIR"], procs=2, limitmb=256)
+        return time.perf_counter() - start, count
+
+
+def whoosh_delay(app, cat_id: int, samples: int) -> list[float]:
+    """Seconds from a post's commit until a search finds it, with the background indexer."""
+    from forum.extensions import db
+    from forum.ideas import service as ideas
+    from forum.models import User
+    from forum.search import index, worker
+
+    delays = []
+    with app.app_context():
+        worker.indexer_for(app).wake()
+        time.sleep(0.5)
+        for i in range(samples):
+            author = db.session.scalar(sa.select(User).limit(1))
+            idea = ideas.create_idea(author, f"Delay probe {i} zqxprobe{i}", "Probe body text.", cat_id, [])
+            word = f"zqxprobe{i}"
+            db.session.commit()
+            committed = time.perf_counter()
+            db.session.close()  # like a finished request: no transaction left open (SQLite locks)
+            del idea
+            while not index.search(word, {}, 1, app.config["SEARCH_INDEX_DIR"])["hits"]:
+                if time.perf_counter() - committed > 10:
+                    break
+                time.sleep(0.005)
+            delays.append(time.perf_counter() - committed)
+            time.sleep(0.2)
+        worker.indexer_for(app).stop()
+    return delays
+
+
+def whoosh_queries(app, queries: dict[str, list[dict]], cat_ids: list[int]) -> dict[str, list[float]]:
+    from forum.extensions import db
+    from forum.search import service
+
+    out = {}
+    with app.app_context():
+        service.search(db.session, {"q": "warmup"})
+        for kind, items in queries.items():
+            times = []
+            for args in items:
+                args = dict(args)
+                if "category" in args:
+                    args["category"] = str(cat_ids[args["category"]])
+                start = time.perf_counter()
+                service.search(db.session, args)
+                times.append(time.perf_counter() - start)
+                db.session.rollback()
+            out[kind] = times
+    return out
+
+
+# SQLite FTS5 --------------------------------------------------------------
+
+
+def fts_build(path: Path, posts: list[dict]) -> float:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE VIRTUAL TABLE posts USING fts5(title, body, category UNINDEXED, tokenize='porter unicode61')")
+    start = time.perf_counter()
+    with conn:
+        conn.executemany(
+            "INSERT INTO posts(rowid, title, body, category) VALUES (?, ?, ?, ?)",
+            ((i, p["title"], p["body"], p["category"]) for i, p in enumerate(posts, start=1)),
+        )
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def _fts_match(q: str) -> str:
+    if q.startswith('"'):
+        return q
+    return " ".join('"' + w.replace('"', "") + '"' for w in q.split())
+
+
+def fts_query(conn: sqlite3.Connection, args: dict) -> list:
+    sql = (
+        "SELECT rowid, snippet(posts, 1, '<mark>', '</mark>', '…', 24), bm25(posts, 3.0, 1.0) FROM posts "
+        "WHERE posts MATCH ?"
+    )
+    params: list = [_fts_match(args["q"])]
+    if "category" in args:
+        sql += " AND category = ?"
+        params.append(args["category"])
+    rows = conn.execute(sql + " ORDER BY bm25(posts, 3.0, 1.0) LIMIT 10", params).fetchall()
+    count_sql = "SELECT count(*) FROM posts WHERE posts MATCH ?" + (" AND category = ?" if "category" in args else "")
+    conn.execute(count_sql, params).fetchone()  # the total, as the app's page shows one
+    return rows
+
+
+def fts_delay(path: Path, samples: int) -> list[float]:
+    conn = sqlite3.connect(path)
+    delays = []
+    for i in range(samples):
+        start = time.perf_counter()
+        with conn:
+            conn.execute("INSERT INTO posts(title, body, category) VALUES (?, ?, 0)", (f"probe zqxfts{i}", "x"))
+        while not conn.execute("SELECT rowid FROM posts WHERE posts MATCH ?", (f"zqxfts{i}",)).fetchone():
+            pass
+        delays.append(time.perf_counter() - start)
+    conn.close()
+    return delays
+
+
+def fts_queries(path: Path, queries: dict[str, list[dict]]) -> dict[str, list[float]]:
+    conn = sqlite3.connect(path)
+    out = {}
+    for kind, items in queries.items():
+        times = []
+        for args in items:
+            start = time.perf_counter()
+            fts_query(conn, args)
+            times.append(time.perf_counter() - start)
+        out[kind] = times
+    conn.close()
+    return out
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=50, help="queries of each kind")
+    parser.add_argument("--delay-samples", type=int, default=10)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    opts = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="psi-search-bench-"))
+    try:
+        t = time.perf_counter()
+        posts, en, bn = make_posts(opts.posts)
+        print(
+            f"corpus: {len(posts):,} posts, vocabulary {len(en):,} English-like + {len(bn):,} Bangla words, "
+            f"{sum(p['lang'] == 'bn' for p in posts):,} Bangla posts ({time.perf_counter() - t:.1f} s)"
+        )
+        queries = make_queries(posts, en, bn, opts.queries)
+
+        t = time.perf_counter()
+        app, cat_ids = build_app_db(workdir, posts)
+        print(f"database: {len(posts):,} ideas inserted ({time.perf_counter() - t:.1f} s)")
+
+        w_seconds, w_docs = whoosh_reindex(app)
+        w_rate, w_size = w_docs / w_seconds, dir_size(workdir / "index")
+        w_delay = whoosh_delay(app, cat_ids[0], opts.delay_samples)
+        w_q = whoosh_queries(app, queries, cat_ids)
+
+        fts_path = workdir / "fts.db"
+        f_seconds = fts_build(fts_path, posts)
+        f_rate, f_size = len(posts) / f_seconds, fts_path.stat().st_size
+        f_delay = fts_delay(fts_path, opts.delay_samples)
+        f_q = fts_queries(fts_path, queries)
+
+        def row(name: str, whoosh: float, fts: float, unit: str, target: str = "") -> None:
+            ratio = whoosh / fts if fts else float("inf")
+            print(f"{name:<32} {whoosh:>12.1f} {unit:<7} FTS5 {fts:>10.1f} {unit:<7} ratio {ratio:>7.2f}x  {target}")
+
+        print()
+        print(f"{'figure':<32} {'Whoosh':>12} {'':<7} {'':>15} {'':<7}")
+        row("full reindex rate", w_rate, f_rate, "posts/s", "(target >= 500)")
+        row("index size", w_size / 2**20, f_size / 2**20, "MiB")
+        row("commit -> searchable, median", statistics.median(w_delay) * 1000, statistics.median(f_delay) * 1000, "ms")
+        row("commit -> searchable, max", max(w_delay) * 1000, max(f_delay) * 1000, "ms", "(target < 1000)")
+        targets = {"one word": 100, "two words": 200, "phrase": 200, "filtered": 200}
+        for kind, times in w_q.items():
+            row(f"{kind}: p50", percentile(times, 50) * 1000, percentile(f_q[kind], 50) * 1000, "ms")
+            row(
+                f"{kind}: p95",
+                percentile(times, 95) * 1000,
+                percentile(f_q[kind], 95) * 1000,
+                "ms",
+                f"(target < {targets[kind]})",
+            )
+    finally:
+        if opts.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("RATELIMIT_ENABLED", "0")
+    main()
