@@ -85,6 +85,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"] or _default_async_mode(),
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or None,
     )
+    # The follow-up scan every FOLLOWUP_SCAN_INTERVAL seconds (0 = off; off in tests and CLI commands).
+    from forum.followup.scheduler import start_scheduler
+
+    start_scheduler(app)
     return app
 
 

@@ -1,12 +1,618 @@
-"""Follow-up rules: flagging, escalation, resolution."""
+"""Follow-up rules: flagging, escalation, resolution, holidays and the job lease.
 
-from forum.models import Comment, Idea
+The rules (docs/followup.md has the long form):
+
+- Tracked ideas: status "open", not deleted, posted by a user who is not senior.
+- Answered: Idea.first_response_at is set (a senior user commented) at or before `now`.
+- Responsible office (level 0): the office that owns the idea's category if it has one,
+  else the parent of the idea's office, else the idea's office itself (a root office).
+- Flagged (level 0) when still unanswered at the end of the FOLLOWUP_RESPONSE_DAYS-th working
+  day after the day it was posted; escalated one office up for every further
+  FOLLOWUP_ESCALATE_DAYS working days, stopping at the root of the tree.
+- One flag per idea (Flag.idea_id is unique); a resolved flag stays resolved.
+
+Every function flushes and never commits; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from werkzeug.exceptions import Conflict, Forbidden, NotFound
+
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.followup.calendar import WorkCalendar, parse_weekend
+from forum.models import Category, Comment, Flag, FlagEvent, Holiday, Idea, JobLease, Office, User, UTCDateTime
+from forum.notifications.service import notify
+from forum.validation import clean_text, parse_int
+
+NOTE_MAX = 1000
+# Above this many flags for one office in one scan, its seniors get one digest instead of one note each.
+DIGEST_OVER = 10
+_PG_SCAN_LOCK = 0x5F01_0A11  # pg_advisory_xact_lock key: one scan writes at a time
+
+
+# Rules and clocks ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The follow-up settings of SPEC section 3, read once from the app config."""
+
+    response_days: int
+    escalate_days: int
+    weekend: frozenset[int]
+
+    @classmethod
+    def from_config(cls, config=None) -> Rules:
+        config = config if config is not None else current_app.config
+        return cls(
+            response_days=int(config["FOLLOWUP_RESPONSE_DAYS"]),
+            escalate_days=max(1, int(config["FOLLOWUP_ESCALATE_DAYS"])),
+            weekend=parse_weekend(config["FOLLOWUP_WEEKEND"]),
+        )
+
+
+def load_calendar(rules: Rules) -> WorkCalendar:
+    """The working-day calendar with the holidays kept by admins."""
+    return WorkCalendar(rules.weekend, db.session.scalars(sa.select(Holiday.day)))
+
+
+class OfficeTree:
+    """A snapshot of the office tree: who is responsible, and the escalation chain."""
+
+    def __init__(self) -> None:
+        rows = db.session.execute(sa.select(Office.id, Office.parent_id)).all()
+        self.parent = {office_id: parent_id for office_id, parent_id in rows}
+        self._chains: dict[int, list[int]] = {}
+
+    def responsible(self, category_office_id: int | None, idea_office_id: int) -> int:
+        """Level-0 office: the category's owner, else the parent of the idea's office, else that office."""
+        if category_office_id is not None:
+            return category_office_id
+        parent = self.parent.get(idea_office_id)
+        return parent if parent is not None else idea_office_id
+
+    def chain(self, office_id: int) -> list[int]:
+        """The office, then each office above it up to the root (cycle-safe)."""
+        if office_id not in self._chains:
+            chain, node = [], office_id
+            while node is not None and node not in chain:
+                chain.append(node)
+                node = self.parent.get(node)
+            self._chains[office_id] = chain
+        return self._chains[office_id]
+
+
+class Schedule:
+    """Due moments per level, computed once per distinct creation day (not per idea)."""
+
+    def __init__(self, rules: Rules, calendar: WorkCalendar):
+        self.rules, self.calendar = rules, calendar
+        self._dues: dict[date, list[datetime]] = {}
+
+    def due(self, created_at: datetime, level: int) -> datetime:
+        """When an unanswered idea posted at created_at reaches `level` (0 = flagged)."""
+        day = created_at.date()
+        dues = self._dues.setdefault(day, [])
+        while len(dues) <= level:
+            working_days = self.rules.response_days + len(dues) * self.rules.escalate_days
+            dues.append(self.calendar.due_at(created_at, working_days))
+        return dues[level]
+
+    def level_at(self, created_at: datetime, max_level: int, now: datetime) -> int | None:
+        """The level due at `now` (capped at max_level), or None when not yet due."""
+        level = None
+        for candidate in range(max_level + 1):
+            if self.due(created_at, candidate) > now:
+                break
+            level = candidate
+        return level
+
+
+# The scan ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    now: datetime
+    raised: int = 0
+    escalated: int = 0
+    resolved: int = 0
+    notified: int = 0
+    open_flags: int = 0
+    changes: list[dict] = field(default_factory=list, repr=False)
+
+    def summary(self) -> str:
+        return (
+            f"followup scan as of {self.now.isoformat()}: {self.raised} raised, {self.escalated} escalated, "
+            f"{self.resolved} resolved, {self.notified} notifications, {self.open_flags} open flags"
+        )
+
+
+_scan_meta = sa.MetaData()
+# Per-transaction scratch table: the escalations one scan computed, applied in one UPDATE ... FROM.
+_targets = sa.Table(
+    "followup_scan_targets",
+    _scan_meta,
+    sa.Column("flag_id", sa.Integer, primary_key=True),
+    sa.Column("old_level", sa.Integer, nullable=False),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("office_id", sa.Integer, nullable=False),
+    sa.Column("level_since", UTCDateTime, nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _insert(table: sa.Table):
+    """INSERT with ON CONFLICT support on both databases."""
+    if _dialect() == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def _lock_scan() -> None:
+    """Serialise scans: PostgreSQL takes a transaction advisory lock; SQLite's BEGIN IMMEDIATE
+    (forum/__init__.py) already holds the write lock for the whole transaction."""
+    if _dialect() == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCAN_LOCK})
+    else:
+        # Any statement starts the BEGIN IMMEDIATE transaction, which waits for other writers.
+        db.session.execute(sa.select(sa.literal(1)))
+
+
+def _tracked(now: datetime):
+    """The SQL condition for ideas the follow-up clock runs on, as of `now`."""
+    return sa.and_(
+        Idea.status == "open",
+        Idea.deleted_at.is_(None),
+        sa.or_(Idea.first_response_at.is_(None), Idea.first_response_at > now),
+        User.role != "senior",
+    )
+
+
+def _auto_resolve(now: datetime) -> list[dict]:
+    """Resolve open flags whose idea was answered, closed or deleted; two set-based UPDATEs."""
+    flags = Flag.__table__
+    answered = sa.select(Idea.id).where(Idea.first_response_at.is_not(None), Idea.first_response_at <= now)
+    gone = sa.select(Idea.id).where(sa.or_(Idea.deleted_at.is_not(None), Idea.status != "open"))
+    events = []
+    for action, ideas, note in (
+        ("answered", answered, "A senior user answered the idea."),
+        ("withdrawn", gone, "The idea was closed, moved out of 'open' or deleted."),
+    ):
+        rows = db.session.execute(
+            sa.update(flags)
+            .where(flags.c.status == "open", flags.c.idea_id.in_(ideas))
+            .values(status="resolved", resolved_at=now, resolution_note=note)
+            .returning(flags.c.id, flags.c.level, flags.c.assigned_office_id)
+        ).all()
+        events += [
+            {"flag_id": r.id, "action": action, "level": r.level, "office_id": r.assigned_office_id, "note": note}
+            for r in rows
+        ]
+    return events
+
+
+def scan(now: datetime, rules: Rules | None = None) -> ScanResult:
+    """Flag, escalate and auto-resolve every tracked idea as of `now`; idempotent for the same `now`."""
+    rules = rules or Rules.from_config()
+    result = ScanResult(now=now)
+    _lock_scan()
+    events = _auto_resolve(now)
+    result.resolved = len(events)
+
+    tree, schedule = OfficeTree(), Schedule(rules, load_calendar(rules))
+    # Nothing can be due before response_days calendar days have passed: a cheap index-friendly filter.
+    earliest = now - timedelta(days=rules.response_days)
+    escalate_floor = now - timedelta(days=rules.escalate_days)
+    candidates = db.session.execute(
+        sa.select(
+            Idea.id,
+            Idea.created_at,
+            Idea.office_id,
+            Category.office_id.label("category_office_id"),
+            Flag.id.label("flag_id"),
+            Flag.level,
+        )
+        .join(User, User.id == Idea.author_id)
+        .join(Category, Category.id == Idea.category_id)
+        .outerjoin(Flag, Flag.idea_id == Idea.id)
+        .where(_tracked(now), Idea.created_at < earliest)
+        # A flag can escalate only escalate_days (calendar) after it reached its level.
+        .where(sa.or_(Flag.id.is_(None), sa.and_(Flag.status == "open", Flag.level_since <= escalate_floor)))
+    ).all()
+
+    new_flags, escalations = [], []
+    for row in candidates:
+        chain = tree.chain(tree.responsible(row.category_office_id, row.office_id))
+        level = schedule.level_at(row.created_at, len(chain) - 1, now)
+        if level is None:
+            continue
+        since = schedule.due(row.created_at, level)
+        if row.flag_id is None:
+            new_flags.append(
+                {
+                    "idea_id": row.id,
+                    "reason": f"No senior response within {rules.response_days} working days "
+                    f"(due {schedule.due(row.created_at, 0):%Y-%m-%d %H:%M} UTC).",
+                    "level": level,
+                    "assigned_office_id": chain[level],
+                    "status": "open",
+                    "created_at": now,
+                    "level_since": since,
+                }
+            )
+        elif level > row.level:
+            escalations.append(
+                {
+                    "flag_id": row.flag_id,
+                    "old_level": row.level,
+                    "level": level,
+                    "office_id": chain[level],
+                    "level_since": since,
+                }
+            )
+
+    raised = _insert_flags(new_flags)
+    escalated = _apply_escalations(escalations)
+    result.raised, result.escalated = len(raised), len(escalated)
+    events += [
+        {"flag_id": r["id"], "action": "raised", "level": r["level"], "office_id": r["office_id"], "note": r["reason"]}
+        for r in raised
+    ]
+    events += [
+        {"flag_id": r["id"], "action": "escalated", "level": r["level"], "office_id": r["office_id"], "note": None}
+        for r in escalated
+    ]
+    if events:
+        db.session.execute(
+            sa.insert(FlagEvent.__table__), [{"actor_id": None, "created_at": now, **event} for event in events]
+        )
+    result.notified = _notify_offices(raised, "flag_raised", rules) + _notify_offices(
+        escalated, "flag_escalated", rules
+    )
+    result.changes = events
+    result.open_flags = db.session.scalar(sa.select(sa.func.count(Flag.id)).where(Flag.status == "open"))
+    _expire_flags()
+    return result
+
+
+def _insert_flags(rows: list[dict]) -> list[dict]:
+    """INSERT ... ON CONFLICT (idea_id) DO NOTHING: a racing scan cannot flag an idea twice."""
+    if not rows:
+        return []
+    flags = Flag.__table__
+    stmt = (
+        _insert(flags)
+        .on_conflict_do_nothing(index_elements=["idea_id"])
+        .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id, flags.c.reason)
+    )
+    out = []
+    for start in range(0, len(rows), 2000):
+        result = db.session.connection().execute(stmt, rows[start : start + 2000])
+        out += [
+            {"id": r.id, "idea_id": r.idea_id, "level": r.level, "office_id": r.assigned_office_id, "reason": r.reason}
+            for r in result
+        ]
+    return out
+
+
+def _apply_escalations(rows: list[dict]) -> list[dict]:
+    """One conditional UPDATE ... FROM: only flags still open and still at the level we read move up."""
+    if not rows:
+        return []
+    connection = db.session.connection()
+    _targets.drop(connection, checkfirst=True)
+    _targets.create(connection)
+    try:
+        connection.execute(sa.insert(_targets), rows)
+        flags = Flag.__table__
+        result = connection.execute(
+            sa.update(flags)
+            .where(flags.c.id == _targets.c.flag_id, flags.c.level == _targets.c.old_level, flags.c.status == "open")
+            .values(level=_targets.c.level, assigned_office_id=_targets.c.office_id, level_since=_targets.c.level_since)
+            .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
+        )
+        return [{"id": r.id, "idea_id": r.idea_id, "level": r.level, "office_id": r.assigned_office_id} for r in result]
+    finally:
+        _targets.drop(connection)
+
+
+def _notify_offices(changed: list[dict], kind: str, rules: Rules) -> int:
+    """Tell the senior users of each assigned office; one note per idea, or a digest for many."""
+    if not changed:
+        return 0
+    by_office: dict[int, list[dict]] = defaultdict(list)
+    for row in changed:
+        by_office[row["office_id"]].append(row)
+    seniors: dict[int, list[User]] = defaultdict(list)
+    for user in db.session.scalars(
+        sa.select(User).where(User.office_id.in_(list(by_office)), User.role == "senior", User.status == "active")
+    ):
+        seniors[user.office_id].append(user)
+    offices = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_(list(by_office))))}
+    wanted = [
+        r["idea_id"]
+        for office_id, rows in by_office.items()
+        if seniors[office_id] and len(rows) <= DIGEST_OVER
+        for r in rows
+    ]
+    ideas = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        ideas.update({i.id: i for i in db.session.scalars(sa.select(Idea).where(Idea.id.in_(chunk)))})
+    sent = 0
+    for office_id, rows in by_office.items():
+        office = offices[office_id]
+        for user in seniors[office_id]:
+            if len(rows) > DIGEST_OVER:
+                verb = "were flagged to" if kind == "flag_raised" else "were escalated to"
+                notify(user, kind, None, f"{len(rows)} ideas without a senior response {verb} {office.name}.")
+                sent += 1
+                continue
+            for row in rows:
+                idea = ideas[row["idea_id"]]
+                notify(user, kind, idea, _note_text(kind, idea, office, row["level"], rules))
+                sent += 1
+    return sent
+
+
+def _note_text(kind: str, idea: Idea, office: Office, level: int, rules: Rules) -> str:
+    if kind == "flag_raised":
+        return (
+            f"{idea.reference} “{idea.title}” has had no senior response for {rules.response_days} working days; "
+            f"it is now waiting on {office.name}."
+        )
+    return f"{idea.reference} “{idea.title}” is still unanswered and was escalated to {office.name} (level {level})."
+
+
+def _expire_flags() -> None:
+    """Core statements bypassed the ORM: make loaded flags re-read their rows."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Flag | FlagEvent):
+            db.session.expire(obj)
+
+
+# Responses and staff actions -----------------------------------------------------------------------------
 
 
 def record_response(idea: Idea, comment: Comment) -> None:
     """A senior user answered the idea: resolve its open flag (if any)."""
+    flag = db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id, Flag.status == "open"))
+    if flag is None:
+        return
+    note = f"Answered by {comment.author.name}."
+    flag.status = "resolved"
+    flag.resolved_at = comment.created_at
+    flag.resolved_by = comment.author
+    flag.resolution_note = note
+    db.session.add(
+        FlagEvent(
+            flag=flag,
+            actor=comment.author,
+            action="answered",
+            level=flag.level,
+            office_id=flag.assigned_office_id,
+            note=note,
+            created_at=comment.created_at,
+        )
+    )
+    db.session.flush()
 
 
-def waiting_on(idea: Idea) -> dict | None:
+def get_flag(flag_id: object) -> Flag:
+    """A flag by id, or 404."""
+    try:
+        key = parse_int(flag_id, "flag_id")
+    except ValidationError:
+        raise NotFound("No such flag.") from None
+    flag = db.session.get(Flag, key)
+    if flag is None:
+        raise NotFound("No such flag.")
+    return flag
+
+
+def resolve_flag(flag: Flag, actor: User, note: object, now: datetime) -> Flag:
+    """Programme staff close a flag with a note; 409 if it is no longer open."""
+    if not actor.is_staff:
+        raise Forbidden("Only programme staff and admins may resolve flags.")
+    note = clean_text(note, "note", max_len=NOTE_MAX)
+    # Conditional on status so that two staff (or staff and a senior reply) cannot both resolve it.
+    changed = db.session.execute(
+        sa.update(Flag)
+        .where(Flag.id == flag.id, Flag.status == "open")
+        .values(status="resolved", resolved_at=now, resolved_by_id=actor.id, resolution_note=note)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if not changed:
+        raise Conflict("This flag is already resolved.")
+    db.session.add(
+        FlagEvent(
+            flag_id=flag.id,
+            actor_id=actor.id,
+            action="resolved",
+            level=flag.level,
+            office_id=flag.assigned_office_id,
+            note=note,
+            created_at=now,
+        )
+    )
+    db.session.flush()
+    db.session.refresh(flag)
+    return flag
+
+
+def flags_query(
+    *,
+    status: str | None = "open",
+    office: str | None = None,
+    level: int | None = None,
+    category: int | None = None,
+) -> sa.Select:
+    """Flags with their ideas, oldest idea first, for lists and the API."""
+    query = (
+        sa.select(Flag)
+        .join(Idea, Idea.id == Flag.idea_id)
+        .options(
+            so.joinedload(Flag.idea).joinedload(Idea.category),
+            so.joinedload(Flag.assigned_office),
+        )
+        .order_by(Idea.created_at, Flag.id)
+    )
+    if status:
+        query = query.where(Flag.status == status)
+    if office:
+        query = query.join(Office, Office.id == Flag.assigned_office_id).where(Office.code == office)
+    if level is not None:
+        query = query.where(Flag.level == level)
+    if category is not None:
+        query = query.where(Idea.category_id == category)
+    return query
+
+
+FLAG_STATUSES = ("open", "resolved")
+
+
+def parse_flag_filters(args) -> dict:
+    """Turn query-string filters into flags_query() arguments; bad values raise ValidationError."""
+    status = args.get("status") or "open"
+    if status not in FLAG_STATUSES and status != "all":
+        raise ValidationError("status", "status must be open, resolved or all")
+    filters: dict = {"status": None if status == "all" else status, "office": args.get("office") or None}
+    if filters["office"] and db.session.scalar(sa.select(Office.id).where(Office.code == filters["office"])) is None:
+        raise ValidationError("office", "office does not exist")
+    for name in ("level", "category"):
+        value = args.get(name)
+        if value not in (None, ""):
+            filters[name] = parse_int(value, name)
+            if filters[name] < 0:
+                raise ValidationError(name, f"{name} must not be negative")
+    return filters
+
+
+# The idea page -------------------------------------------------------------------------------------------
+
+
+def senior_contacts(office_id: int) -> list[str]:
+    """'Name, designation' of the active senior users of an office."""
+    users = db.session.scalars(
+        sa.select(User)
+        .where(User.office_id == office_id, User.role == "senior", User.status == "active")
+        .order_by(User.name)
+    )
+    return [f"{u.name}, {u.designation}" if u.designation else u.name for u in users]
+
+
+def waiting_on(idea: Idea, now: datetime | None = None) -> dict | None:
     """Whom the idea is waiting on: its follow-up state for the idea page (None if answered)."""
-    return None
+    if idea.first_response_at is not None:
+        return None
+    from forum.models import utcnow
+
+    now = now or utcnow()
+    rules = Rules.from_config()
+    schedule = Schedule(rules, load_calendar(rules))
+    tree = OfficeTree()
+    chain = tree.chain(tree.responsible(idea.category.office_id, idea.office_id))
+    flag = db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id))
+    tracked = idea.status == "open" and not idea.is_deleted and not idea.author.is_senior
+    state = {
+        "reference": idea.reference,
+        "tracked": tracked,
+        "flag": None,
+        "level": None,
+        "due": None,
+        "next_office_name": None,
+    }
+    if flag is not None:
+        office = flag.assigned_office
+        state.update(
+            flag=flag,
+            level=flag.level,
+            since=flag.level_since,
+            status=flag.status,
+        )
+        if flag.status == "open" and flag.level + 1 < len(chain):
+            state["due"] = schedule.due(idea.created_at, flag.level + 1)
+            state["next_office_name"] = db.session.get(Office, chain[flag.level + 1]).name
+    else:
+        office = db.session.get(Office, chain[0])
+        state.update(since=idea.created_at, status="waiting")
+        if tracked:
+            state["due"] = schedule.due(idea.created_at, 0)
+    if not tracked and flag is None:
+        state["status"] = "senior_author" if idea.author.is_senior else "not_open"
+    state.update(office_name=office.name, office_code=office.code, contacts=senior_contacts(office.id))
+    return state
+
+
+# Holidays ------------------------------------------------------------------------------------------------
+
+
+def holidays_query() -> sa.Select:
+    return sa.select(Holiday).order_by(Holiday.day.desc())
+
+
+def add_holiday(day: object, name: object) -> Holiday:
+    """Admins keep the public holidays; a day can be listed once."""
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day.strip())
+        except ValueError:
+            raise ValidationError("day", "day must be a date like 2026-12-16") from None
+    if not isinstance(day, date):
+        raise ValidationError("day", "day is required")
+    name = clean_text(name, "name", max_len=120)
+    if db.session.scalar(sa.select(Holiday.id).where(Holiday.day == day)) is not None:
+        raise ValidationError("day", f"{day.isoformat()} is already a holiday")
+    holiday = Holiday(day=day, name=name)
+    db.session.add(holiday)
+    db.session.flush()
+    return holiday
+
+
+def remove_holiday(holiday: Holiday) -> None:
+    db.session.delete(holiday)
+    db.session.flush()
+
+
+# Job lease -----------------------------------------------------------------------------------------------
+
+
+def acquire_lease(name: str, holder: str, now: datetime, seconds: float) -> bool:
+    """Take or renew a named lease until now + seconds; False while another holder's lease runs.
+
+    Both steps are single atomic statements, so of several processes at most one gets it.
+    """
+    until = now + timedelta(seconds=seconds)
+    taken = db.session.execute(
+        sa.update(JobLease)
+        .where(JobLease.name == name, sa.or_(JobLease.expires_at <= now, JobLease.holder == holder))
+        .values(holder=holder, expires_at=until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken:
+        return True
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT that DO NOTHING skipped.
+    leases = JobLease.__table__
+    inserted = db.session.execute(
+        _insert(leases)
+        .values(name=name, holder=holder, expires_at=until)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(leases.c.name)
+    ).first()
+    return inserted is not None

@@ -1,5 +1,115 @@
-"""Follow-up pages and commands (filled in by the follow-up feature)."""
+"""Follow-up pages: the staff dashboard, a flag with its audit trail, the CSV report, holidays."""
 
-from flask import Blueprint
+import sqlalchemy as sa
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import Conflict
 
-bp = Blueprint("followup", __name__)
+from forum.auth import role_required
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.followup import report as reports
+from forum.followup import service
+from forum.followup.cli import scan_command
+from forum.followup.forms import HolidayForm, ResolveForm
+from forum.forms import ActionForm, attach_error
+from forum.models import Category, Holiday, Office, utcnow
+
+bp = Blueprint("followup", __name__, url_prefix="/followup")
+bp.cli.add_command(scan_command)
+
+
+@bp.get("/")
+@role_required("staff", "admin")
+def dashboard():
+    """Open flags (filterable, oldest first) and the response-time report with charts."""
+    try:
+        filters = service.parse_flag_filters(request.args)
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        filters = {"status": "open", "office": None}
+    page = db.paginate(
+        service.flags_query(**filters), page=request.args.get("page", 1, type=int), per_page=50, error_out=False
+    )
+    report = reports.compute_report(utcnow())
+    return render_template(
+        "followup/dashboard.html",
+        page=page,
+        filters={k: v for k, v in request.args.items() if k != "page" and v},
+        report=report,
+        answered_chart=reports.bar_chart(sorted(report["offices"], key=lambda r: -r["ideas"]), "share_answered"),
+        wait_chart=reports.bar_chart(sorted(report["offices"], key=lambda r: -r["ideas"]), "median_days"),
+        level_chart=reports.level_chart(report["offices"], report["levels"]),
+        offices=db.session.scalars(sa.select(Office).order_by(Office.name)).all(),
+        categories=db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
+    )
+
+
+@bp.get("/report.csv")
+@role_required("staff", "admin")
+def report_csv():
+    """The dashboard's report table as CSV."""
+    body = reports.report_csv(reports.compute_report(utcnow()))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="followup-report.csv"'},
+    )
+
+
+@bp.route("/flags/<int:flag_id>", methods=["GET", "POST"])
+@role_required("staff", "admin")
+def flag(flag_id: int):
+    """One flag: its idea, its audit trail, and the resolve form while it is open."""
+    flag = service.get_flag(flag_id)
+    form = ResolveForm()
+    if flag.status == "open" and form.validate_on_submit():
+        try:
+            service.resolve_flag(flag, current_user, form.note.data, utcnow())
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        except Conflict:
+            db.session.rollback()
+            flash(_("This flag was already resolved."), "error")
+            return redirect(url_for("followup.flag", flag_id=flag_id))
+        else:
+            flash(_("Flag resolved."))
+            return redirect(url_for("followup.flag", flag_id=flag_id))
+    return render_template("followup/flag.html", flag=flag, form=form)
+
+
+@bp.route("/holidays", methods=["GET", "POST"])
+@role_required("admin")
+def holidays():
+    """Admins keep the public holidays the working-day clocks skip."""
+    form = HolidayForm()
+    if form.validate_on_submit():
+        try:
+            holiday = service.add_holiday(form.day.data, form.name.data)
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            flash(_("Added %(name)s on %(day)s.", name=holiday.name, day=holiday.day.isoformat()))
+            return redirect(url_for("followup.holidays"))
+    return render_template(
+        "followup/holidays.html",
+        holidays=db.session.scalars(service.holidays_query()).all(),
+        form=form,
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/holidays/<int:holiday_id>/delete")
+@role_required("admin")
+def delete_holiday(holiday_id: int):
+    form = ActionForm()
+    if form.validate_on_submit():
+        service.remove_holiday(db.get_or_404(Holiday, holiday_id))
+        db.session.commit()
+        flash(_("Holiday removed."))
+    return redirect(url_for("followup.holidays"))

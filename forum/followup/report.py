@@ -1,0 +1,163 @@
+"""Response-time report per office and per category: one computation for the page, the CSV and the API.
+
+An idea counts for the office responsible for it at level 0 (see service.OfficeTree.responsible),
+so an office's row says how it handled the ideas that were its to answer; "open flags by level"
+counts the open flags on those ideas at each level (a level-2 flag means it escalated twice past
+that office). Ideas by senior users and deleted ideas are left out, as the scan leaves them out.
+Times to first senior response are calendar days, over the answered ideas only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from forum.extensions import db
+from forum.followup.service import OfficeTree
+from forum.ideas.serializers import iso
+from forum.models import Category, Flag, Idea, Office, User
+
+DAY = 86_400.0
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default) over sorted values."""
+    if not values:
+        return None
+    k = (len(values) - 1) * p
+    low = math.floor(k)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (k - low)
+
+
+@dataclass
+class _Group:
+    ideas: int = 0
+    answered: int = 0
+    waits: list[float] = field(default_factory=list)
+    open_flags: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, created_at: datetime, first_response_at: datetime | None, flag_level: int | None) -> None:
+        self.ideas += 1
+        if first_response_at is not None:
+            self.answered += 1
+            self.waits.append(max(0.0, (first_response_at - created_at).total_seconds()) / DAY)
+        if flag_level is not None:
+            self.open_flags[flag_level] += 1
+
+    def row(self, key: str, name: str, levels: list[int]) -> dict:
+        waits = sorted(self.waits)
+        median, p90 = percentile(waits, 0.5), percentile(waits, 0.9)
+        return {
+            "key": key,
+            "name": name,
+            "ideas": self.ideas,
+            "answered": self.answered,
+            "share_answered": round(self.answered / self.ideas, 4) if self.ideas else None,
+            "median_days": round(median, 2) if median is not None else None,
+            "p90_days": round(p90, 2) if p90 is not None else None,
+            "open_flags": {str(level): self.open_flags.get(level, 0) for level in levels},
+            "open_flags_total": sum(self.open_flags.values()),
+        }
+
+
+def compute_report(now: datetime) -> dict:
+    """Ideas, share answered, median and p90 days to first senior response, open flags by level."""
+    tree = OfficeTree()
+    rows = db.session.execute(
+        sa.select(
+            Idea.office_id,
+            Idea.category_id,
+            Category.office_id.label("category_office_id"),
+            Idea.created_at,
+            Idea.first_response_at,
+            sa.case((Flag.status == "open", Flag.level), else_=None).label("flag_level"),
+        )
+        .join(User, User.id == Idea.author_id)
+        .join(Category, Category.id == Idea.category_id)
+        .outerjoin(Flag, Flag.idea_id == Idea.id)
+        .where(Idea.deleted_at.is_(None), User.role != "senior")
+    )
+    by_office: dict[int, _Group] = defaultdict(_Group)
+    by_category: dict[int, _Group] = defaultdict(_Group)
+    total = _Group()
+    for r in rows:
+        office_id = tree.responsible(r.category_office_id, r.office_id)
+        for group in (by_office[office_id], by_category[r.category_id], total):
+            group.add(r.created_at, r.first_response_at, r.flag_level)
+    levels = list(range(max(total.open_flags, default=0) + 1))
+    offices = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_(list(by_office) or [0])))}
+    categories = {c.id: c for c in db.session.scalars(sa.select(Category))}
+    office_rows = [by_office[i].row(offices[i].code, offices[i].name, levels) for i in by_office]
+    category_rows = [by_category[i].row(str(i), categories[i].name, levels) for i in by_category]
+    return {
+        "generated_at": iso(now),
+        "levels": levels,
+        "offices": sorted(office_rows, key=lambda r: r["name"]),
+        "categories": sorted(category_rows, key=lambda r: r["name"]),
+        "totals": total.row("", "All", levels),
+    }
+
+
+CSV_COLUMNS = ("group", "key", "name", "ideas", "answered", "share_answered", "median_days", "p90_days")
+
+
+def report_csv(report: dict) -> str:
+    """The report's table as CSV: one line per office and per category, then the total."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    level_columns = [f"open_flags_level_{level}" for level in report["levels"]]
+    writer.writerow([*CSV_COLUMNS, *level_columns, "open_flags_total"])
+    lines = [("office", r) for r in report["offices"]] + [("category", r) for r in report["categories"]]
+    for group, row in [*lines, ("total", report["totals"])]:
+        values = [group] + [row[c] for c in CSV_COLUMNS[1:]]
+        values = ["" if v is None else v for v in values]
+        flags = [row["open_flags"][str(level)] for level in report["levels"]]
+        writer.writerow([_safe_cell(v) for v in values] + flags + [row["open_flags_total"]])
+    return out.getvalue()
+
+
+def _safe_cell(value: object) -> object:
+    """Spreadsheets run cells starting with = + - @ as formulas; names are user text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def bar_chart(rows: list[dict], value_key: str, limit: int = 15, width: int = 420, bar: int = 18) -> dict:
+    """Geometry for a server-drawn horizontal SVG bar chart (no script: the CSP allows none inline)."""
+    rows = [r for r in rows if r.get(value_key) is not None][:limit]
+    top = max((float(r[value_key]) for r in rows), default=0.0) or 1.0
+    bars = [
+        {
+            "label": r["name"],
+            "value": r[value_key],
+            "y": i * (bar + 6),
+            "w": round(width * float(r[value_key]) / top, 1),
+        }
+        for i, r in enumerate(rows)
+    ]
+    return {"bars": bars, "height": max(1, len(bars)) * (bar + 6), "bar": bar, "width": width}
+
+
+def level_chart(rows: list[dict], levels: list[int], limit: int = 15, width: int = 420, bar: int = 18) -> dict:
+    """Stacked bars of open flags by level for the offices with the most open flags."""
+    rows = sorted((r for r in rows if r["open_flags_total"]), key=lambda r: -r["open_flags_total"])[:limit]
+    top = max((r["open_flags_total"] for r in rows), default=0) or 1
+    lines = []
+    for i, r in enumerate(rows):
+        x, parts = 0.0, []
+        for level in levels:
+            count = r["open_flags"][str(level)]
+            w = round(width * count / top, 1)
+            if count:
+                parts.append({"level": level, "count": count, "x": x, "w": w})
+            x += w
+        lines.append({"label": r["name"], "total": r["open_flags_total"], "y": i * (bar + 6), "parts": parts})
+    return {"lines": lines, "height": max(1, len(lines)) * (bar + 6), "bar": bar, "width": width}

@@ -1,0 +1,656 @@
+"""Follow-up: flags on unanswered ideas, escalation up the office tree, resolution, reports, holidays."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from forum.extensions import db, socketio
+from forum.followup import report as reports
+from forum.followup import scheduler, service
+from forum.followup.calendar import WorkCalendar, parse_weekend
+from forum.ideas import service as ideas
+from forum.models import Flag, FlagEvent, Holiday, JobLease, Notification
+
+ROOT = Path(__file__).resolve().parent.parent
+# Sunday 6 December 2026, a working day under the default Friday-Saturday weekend. With 7 working days to
+# respond and 7 more per escalation: flagged at the end of Tue 15 Dec, escalated at the end of Thu 24 Dec
+# and at the end of Mon 4 Jan 2027 (the weekends 11-12, 18-19, 25-26 Dec and 1-2 Jan do not count).
+POSTED = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+FLAG_DUE = datetime(2026, 12, 16, tzinfo=UTC)
+LEVEL1_DUE = datetime(2026, 12, 25, tzinfo=UTC)
+LEVEL2_DUE = datetime(2027, 1, 5, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture
+def app_config(app_config):
+    # Flask-SocketIO's test client refuses a message queue; the subprocess tests still use the env's queue.
+    return {**app_config, "SOCKETIO_MESSAGE_QUEUE": None}
+
+
+@pytest.fixture
+def tree(world, make_user):
+    """ROOT > MIN > DIST > UPZ, with a senior user in each of ROOT, MIN and DIST and an officer in UPZ."""
+    from forum.accounts import service as accounts
+
+    accounts.create_office("UPZ", "Kaliakair Upazila", "DIST")
+    db.session.commit()
+    return {
+        **world,
+        "upz_officer": make_user("officer", "UPZ"),
+        "dist_senior": make_user("senior", "DIST", designation="Deputy Commissioner"),
+        "root_senior": make_user("senior", "ROOT", designation="Cabinet Secretary"),
+    }
+
+
+def post(author, category, created_at=POSTED, title="Mobile courts for land disputes"):
+    idea = ideas.create_idea(author, title, "Some *text*.", category.id)
+    idea.created_at = created_at
+    db.session.commit()
+    return idea
+
+
+def run_scan(runner, now):
+    result = runner.invoke(args=["followup", "scan", "--now", now.isoformat()])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def flag_of(idea):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id))
+
+
+def notes(user, kind=None):
+    query = sa.select(Notification).where(Notification.user_id == user.id)
+    if kind:
+        query = query.where(Notification.kind == kind)
+    return db.session.scalars(query.order_by(Notification.id)).all()
+
+
+# Working-day calendar ----------------------------------------------------------------------------------------
+
+
+def test_weekend_is_parsed_from_names():
+    assert parse_weekend("fri,sat") == {4, 5}
+    assert parse_weekend(" Saturday , SUNDAY ") == {5, 6}
+    with pytest.raises(ValueError):
+        parse_weekend("fri,funday")
+    with pytest.raises(ValueError):
+        parse_weekend("mon,tue,wed,thu,fri,sat,sun")
+
+
+def test_working_days_skip_weekends_and_holidays():
+    calendar = WorkCalendar(parse_weekend("fri,sat"), [date(2026, 12, 14)])
+    assert calendar.add_working_days(date(2026, 12, 10), 1) == date(2026, 12, 13)  # Thu -> Sun
+    assert calendar.add_working_days(date(2026, 12, 13), 1) == date(2026, 12, 15)  # Mon 14 is a holiday
+    assert calendar.due_at(POSTED, 0) == datetime(2026, 12, 7, tzinfo=UTC)
+    assert calendar.working_days_between(POSTED, datetime(2026, 12, 16, 9, tzinfo=UTC)) == 7
+
+
+# The scan, walking time forward --------------------------------------------------------------------------------
+
+
+def test_idea_is_flagged_after_7_working_days_escalated_after_14_and_21_then_resolved_by_a_senior_reply(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])  # Health has no owner: responsible is DIST, UPZ's parent
+
+    assert "0 raised" in run_scan(runner, FLAG_DUE - SECOND)
+    assert flag_of(idea) is None
+
+    output = run_scan(runner, FLAG_DUE)
+    assert "1 raised" in output and "1 open flags" in output
+    flag = flag_of(idea)
+    assert (flag.level, flag.assigned_office.code, flag.status) == (0, "DIST", "open")
+    assert flag.level_since == FLAG_DUE and flag.created_at == FLAG_DUE
+    assert [n.kind for n in notes(tree["dist_senior"])] == ["flag_raised"]
+    assert idea.reference in notes(tree["dist_senior"])[0].text
+
+    run_scan(runner, LEVEL1_DUE - SECOND)
+    assert flag_of(idea).level == 0
+    assert "1 escalated" in run_scan(runner, LEVEL1_DUE)
+    flag = flag_of(idea)
+    assert (flag.level, flag.assigned_office.code) == (1, "MIN")
+    assert [n.kind for n in notes(tree["senior"])] == ["flag_escalated"]
+
+    run_scan(runner, LEVEL2_DUE - SECOND)
+    assert flag_of(idea).level == 1
+    run_scan(runner, LEVEL2_DUE)
+    assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (2, "ROOT")
+    assert [n.kind for n in notes(tree["root_senior"])] == ["flag_escalated"]
+
+    # ROOT is the top of the tree: the flag stays there however long it waits.
+    assert "0 escalated" in run_scan(runner, LEVEL2_DUE + timedelta(days=60))
+    assert flag_of(idea).level == 2
+
+    ideas.add_comment(idea, tree["root_senior"], "We will look into it.", now=LEVEL2_DUE + timedelta(days=61))
+    db.session.commit()
+    flag = flag_of(idea)
+    assert flag.status == "resolved" and flag.resolved_by.id == tree["root_senior"].id
+    assert [e.action for e in flag.events] == ["raised", "escalated", "escalated", "answered"]
+    assert [e.level for e in flag.events] == [0, 1, 2, 2]
+    assert "0 raised, 0 escalated, 0 resolved" in run_scan(runner, LEVEL2_DUE + timedelta(days=90))
+
+
+def test_idea_answered_on_day_3_is_never_flagged(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    ideas.add_comment(idea, tree["officer"], "A peer comment does not stop the clock.", now=POSTED + timedelta(days=1))
+    ideas.add_comment(idea, tree["dist_senior"], "Official answer.", now=POSTED + timedelta(days=3))
+    db.session.commit()
+    for now in (FLAG_DUE, LEVEL1_DUE, LEVEL2_DUE + timedelta(days=30)):
+        run_scan(runner, now)
+    assert flag_of(idea) is None
+
+
+def test_peer_comments_do_not_stop_the_clock(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    ideas.add_comment(idea, tree["officer"], "Me too.", now=POSTED + timedelta(days=1))
+    db.session.commit()
+    run_scan(runner, FLAG_DUE)
+    assert flag_of(idea).status == "open"
+
+
+def test_late_first_scan_sets_the_level_the_schedule_says(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    assert "1 raised" in run_scan(runner, LEVEL1_DUE + timedelta(hours=5))
+    flag = flag_of(idea)
+    assert (flag.level, flag.assigned_office.code, flag.level_since) == (1, "MIN", LEVEL1_DUE)
+    assert [e.action for e in flag.events] == ["raised"]
+
+
+def test_category_owner_is_the_responsible_office(tree, runner):
+    idea = post(tree["upz_officer"], tree["land"])  # Land services is owned by MIN
+    run_scan(runner, FLAG_DUE)
+    assert flag_of(idea).assigned_office.code == "MIN"
+    run_scan(runner, LEVEL1_DUE)
+    assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (1, "ROOT")
+    run_scan(runner, LEVEL2_DUE)
+    assert flag_of(idea).level == 1  # already at the root
+
+
+def test_idea_from_a_root_office_waits_on_that_office(tree, runner, make_user):
+    idea = post(make_user("officer", "ROOT"), tree["health"])
+    run_scan(runner, LEVEL2_DUE)
+    assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (0, "ROOT")
+
+
+def test_ideas_by_seniors_deleted_or_not_open_are_not_flagged(tree, runner):
+    by_senior = post(tree["dist_senior"], tree["health"])
+    deleted = post(tree["upz_officer"], tree["health"], title="Deleted idea here")
+    ideas.delete_idea(deleted, tree["upz_officer"])
+    closed = post(tree["upz_officer"], tree["health"], title="Closed idea here")
+    ideas.set_idea_status(closed, tree["staff"], "closed")
+    reviewed = post(tree["upz_officer"], tree["health"], title="Reviewed idea here")
+    ideas.set_idea_status(reviewed, tree["staff"], "under_review")
+    db.session.commit()
+    assert "0 raised" in run_scan(runner, LEVEL2_DUE)
+    assert all(flag_of(i) is None for i in (by_senior, deleted, closed, reviewed))
+
+
+def test_flags_of_ideas_later_closed_or_deleted_are_withdrawn_by_the_scan(tree, runner):
+    closed = post(tree["upz_officer"], tree["health"])
+    deleted = post(tree["upz_officer"], tree["health"], title="Deleted idea here")
+    run_scan(runner, FLAG_DUE)
+    ideas.set_idea_status(closed, tree["staff"], "closed")
+    ideas.delete_idea(deleted, tree["upz_officer"])
+    db.session.commit()
+    assert "2 resolved" in run_scan(runner, FLAG_DUE + timedelta(hours=1))
+    for idea in (closed, deleted):
+        flag = flag_of(idea)
+        assert flag.status == "resolved" and flag.events[-1].action == "withdrawn"
+    run_scan(runner, LEVEL1_DUE)
+    assert flag_of(closed).level == 0  # a resolved flag never escalates
+
+
+def test_second_scan_with_the_same_now_changes_nothing(tree, runner):
+    for n in range(3):
+        post(tree["upz_officer"], tree["health"], title=f"Idea number {n}")
+    now = datetime.fromisoformat("2026-12-22T10:00:00.123456+00:00")
+    assert "3 raised" in run_scan(runner, now)
+
+    def snapshot():
+        db.session.expire_all()
+        flags = [
+            (f.id, f.level, f.assigned_office_id, f.level_since, f.status) for f in db.session.scalars(sa.select(Flag))
+        ]
+        count = db.session.scalar(sa.select(sa.func.count(FlagEvent.id)))
+        return flags, count, db.session.scalar(sa.select(sa.func.count(Notification.id)))
+
+    before = snapshot()
+    assert "0 raised, 0 escalated, 0 resolved, 0 notifications, 3 open flags" in run_scan(runner, now)
+    assert snapshot() == before
+
+
+def test_naive_now_is_taken_as_utc_and_bad_now_is_refused(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    result = runner.invoke(args=["followup", "scan", "--now", "2026-12-16T00:00:00"])
+    assert result.exit_code == 0 and "as of 2026-12-16T00:00:00+00:00" in result.output
+    assert flag_of(idea) is not None
+    result = runner.invoke(args=["followup", "scan", "--now", "next tuesday"])
+    assert result.exit_code == 2 and "ISO 8601" in result.output
+
+
+def test_scan_without_now_uses_the_current_time(tree, runner):
+    post(tree["upz_officer"], tree["health"], created_at=datetime.now(UTC) - timedelta(days=60))
+    assert "1 raised" in runner.invoke(args=["followup", "scan"]).output
+
+
+def test_a_holiday_and_a_weekend_push_the_flag_date(tree, runner, admin_client):
+    idea = post(tree["upz_officer"], tree["health"])
+    response = admin_client.post("/followup/holidays", data={"day": "2026-12-14", "name": "Test holiday"})
+    assert response.status_code == 302
+    # Without the holiday the idea would be flagged at the end of Tue 15 Dec; the holiday on Mon 14 moves the
+    # 7th working day to Wed 16, and the weekend of 18-19 Dec moves escalation to the end of Sun 27 Dec.
+    run_scan(runner, FLAG_DUE + timedelta(hours=12))
+    assert flag_of(idea) is None
+    run_scan(runner, datetime(2026, 12, 17, tzinfo=UTC))
+    assert flag_of(idea).level == 0
+    run_scan(runner, datetime(2026, 12, 28, tzinfo=UTC) - SECOND)
+    assert flag_of(idea).level == 0
+    run_scan(runner, datetime(2026, 12, 28, tzinfo=UTC))
+    assert flag_of(idea).level == 1
+
+
+def test_other_weekend_and_durations_come_from_config(app, tree):
+    app.config.update(FOLLOWUP_WEEKEND="sat,sun", FOLLOWUP_RESPONSE_DAYS=2, FOLLOWUP_ESCALATE_DAYS=1)
+    idea = post(tree["upz_officer"], tree["health"], created_at=datetime(2026, 12, 11, 9, tzinfo=UTC))  # a Friday
+    service.scan(datetime(2026, 12, 16, tzinfo=UTC) - SECOND)  # Mon 14 and Tue 15 are the 2 working days
+    assert flag_of(idea) is None
+    service.scan(datetime(2026, 12, 16, tzinfo=UTC))
+    assert flag_of(idea).level == 0
+    service.scan(datetime(2026, 12, 17, tzinfo=UTC))
+    assert flag_of(idea).level == 1
+
+
+# Notifications -----------------------------------------------------------------------------------------------
+
+
+def test_raised_flag_reaches_the_office_seniors_live(app, tree):
+    from forum.accounts import service as accounts
+
+    token = accounts.issue_token(tree["dist_senior"])
+    idea = post(tree["upz_officer"], tree["health"])
+    sock = socketio.test_client(app, auth={"token": token})
+    assert sock.is_connected()
+    sock.get_received()
+    service.scan(FLAG_DUE)
+    db.session.commit()
+    received = []
+    for _ in range(40):  # with a Redis message queue the event arrives asynchronously
+        received += [e["args"][0] for e in sock.get_received() if e["name"] == "notification"]
+        if received:
+            break
+        time.sleep(0.05)
+    sock.disconnect()
+    assert received and received[0]["kind"] == "flag_raised" and received[0]["idea_id"] == idea.id
+
+
+def test_many_flags_for_one_office_send_one_digest(tree):
+    for n in range(service.DIGEST_OVER + 1):
+        post(tree["upz_officer"], tree["health"], title=f"Idea number {n}")
+    result = service.scan(FLAG_DUE)
+    db.session.commit()
+    assert result.raised == service.DIGEST_OVER + 1 and result.notified == 1
+    (note,) = notes(tree["dist_senior"])
+    assert note.kind == "flag_raised" and note.idea_id is None and f"{service.DIGEST_OVER + 1} ideas" in note.text
+
+
+# Two processes at once -----------------------------------------------------------------------------------------
+
+_DRIVER = """
+import pathlib, sys, time
+from wsgi import app
+from forum.followup.cli import scan_command
+go = pathlib.Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.002)
+with app.app_context():
+    scan_command.main(["--now", sys.argv[2]], standalone_mode=False)
+"""
+
+
+def test_two_processes_scanning_at_once_flag_each_idea_once(app, tree, tmp_path):
+    count = 120
+    for n in range(count):
+        post(tree["upz_officer"], tree["health"], title=f"Concurrent idea {n}")
+    db.session.commit()
+    go = tmp_path / "go"
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "FOLLOWUP_SCAN_INTERVAL": "0",
+        "SECRET_KEY": "test",
+        "RATELIMIT_ENABLED": "false",
+    }
+    now = LEVEL1_DUE.isoformat()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _DRIVER, str(go), now],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(3)  # both processes import the app and wait for the start signal
+    go.touch()
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    raised = sorted(int(out.split(": ")[1].split(" raised")[0]) for out, _ in outputs)
+    assert raised == [0, count]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Flag.id))) == count
+    assert db.session.scalar(sa.select(sa.func.count(FlagEvent.id))) == count
+    assert len(notes(tree["senior"])) == 1  # one digest to MIN's senior, not two
+
+
+def test_the_flask_command_runs_as_a_subprocess(app, tree, tmp_path):
+    idea = post(tree["upz_officer"], tree["health"])
+    db.session.commit()
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "SECRET_KEY": "test",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "followup", "scan", "--now", FLAG_DUE.isoformat()]
+    done = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and "1 raised" in done.stdout
+    assert flag_of(idea).status == "open"
+
+
+# The schedule inside the application ---------------------------------------------------------------------------
+
+
+def test_only_one_holder_gets_the_lease_until_it_expires(app, world):
+    now = POSTED
+    assert service.acquire_lease("job", "a", now, 60)
+    db.session.commit()
+    assert not service.acquire_lease("job", "b", now + timedelta(seconds=30), 60)
+    assert service.acquire_lease("job", "a", now + timedelta(seconds=30), 60)  # the holder renews
+    assert not service.acquire_lease("job", "b", now + timedelta(seconds=89), 60)
+    assert service.acquire_lease("job", "b", now + timedelta(seconds=91), 60)
+    db.session.commit()
+    assert db.session.get(JobLease, "job").holder == "b"
+
+
+def test_scheduled_scan_runs_in_one_process_only(app, tree):
+    idea = post(tree["upz_officer"], tree["health"])
+    db.session.commit()
+    first = scheduler.run_scheduled_scan(app, "process-a", 900, now=FLAG_DUE)
+    second = scheduler.run_scheduled_scan(app, "process-b", 900, now=FLAG_DUE + timedelta(seconds=5))
+    assert first is not None and first.raised == 1
+    assert second is None
+    assert flag_of(idea).level == 0
+
+
+def test_scheduler_is_off_in_tests_and_when_interval_is_zero(app, monkeypatch):
+    started = []
+    monkeypatch.setattr(socketio, "start_background_task", lambda *a, **k: started.append(a) or object())
+    assert scheduler.start_scheduler(app) is False  # TESTING
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    app.config.update(TESTING=False, FOLLOWUP_SCAN_INTERVAL=0)
+    assert scheduler.start_scheduler(app) is False
+    app.config.update(FOLLOWUP_SCAN_INTERVAL=900)
+    assert scheduler.start_scheduler(app) is True
+    assert scheduler.start_scheduler(app) is False  # once per app
+    assert started and started[0][1] is app and started[0][2] == 900
+    app.config.update(TESTING=True)
+    app.extensions.pop("followup_scheduler")
+
+
+# Waiting on: the idea page ---------------------------------------------------------------------------------------
+
+
+def test_waiting_on_names_the_office_its_contacts_and_the_due_date(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    state = service.waiting_on(idea, now=POSTED + timedelta(days=1))
+    assert state["office_name"] == "Gazipur District" and state["since"] == POSTED
+    assert state["contacts"] == [f"{tree['dist_senior'].name}, Deputy Commissioner"]
+    assert state["due"] == FLAG_DUE and state["flag"] is None and state["reference"] == idea.reference
+    run_scan(runner, LEVEL1_DUE)
+    state = service.waiting_on(idea)
+    assert state["office_name"] == "Ministry of Land" and state["level"] == 1 and state["since"] == LEVEL1_DUE
+    assert state["due"] == LEVEL2_DUE and state["next_office_name"] == "Cabinet Division"
+    ideas.add_comment(idea, tree["senior"], "Answer", now=LEVEL1_DUE + timedelta(days=1))
+    db.session.commit()
+    assert service.waiting_on(idea) is None
+
+
+def test_waiting_on_for_a_senior_authors_idea_says_no_clock_runs(tree):
+    idea = post(tree["dist_senior"], tree["health"])
+    state = service.waiting_on(idea)
+    assert state["status"] == "senior_author" and state["due"] is None
+
+
+def test_idea_page_shows_whom_it_waits_on(tree, client, auth, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    auth.login(tree["officer"].email)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "Waiting on Gazipur District" in page and "Deputy Commissioner" in page and idea.reference in page
+    run_scan(runner, LEVEL1_DUE)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "Waiting on Ministry of Land" in page and "Escalated (level 1)" in page
+
+
+# Staff pages ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_client(app, world):
+    client = app.test_client()
+    client.post("/login", data={"email": world["staff"].email, "password": "Secret-pass-123"})
+    return client
+
+
+@pytest.fixture
+def admin_client(app, world):
+    client = app.test_client()
+    client.post("/login", data={"email": world["admin"].email, "password": "Secret-pass-123"})
+    return client
+
+
+def test_staff_dashboard_lists_flags_oldest_first_with_charts_and_report(tree, runner, staff_client):
+    older = post(tree["upz_officer"], tree["health"], created_at=POSTED - timedelta(days=1), title="Older idea first")
+    newer = post(tree["upz_officer"], tree["land"], title="Newer idea second")
+    run_scan(runner, LEVEL1_DUE)
+    page = staff_client.get("/followup/").get_data(as_text=True)
+    assert page.index(older.reference) < page.index(newer.reference)
+    assert "<svg" in page and "<script" not in page.split("<main>")[1].split("</main>")[0]
+    assert "By responsible office" in page and "By category" in page
+    filtered = staff_client.get("/followup/?office=ROOT&level=1").get_data(as_text=True)
+    assert newer.reference in filtered and older.reference not in filtered
+    assert staff_client.get("/followup/?level=x").status_code == 200  # a bad filter is a message, not a 500
+
+
+def test_dashboard_and_flag_pages_are_for_staff_only(tree, runner, client, auth):
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    flag = flag_of(idea)
+    for email in (tree["officer"].email, tree["senior"].email):
+        auth.login(email)
+        assert client.get("/followup/").status_code == 403
+        assert client.get(f"/followup/flags/{flag.id}").status_code == 403
+        assert client.get("/followup/report.csv").status_code == 403
+        auth.logout()
+
+
+def test_staff_resolve_a_flag_with_a_note_and_the_page_shows_the_audit_trail(tree, runner, staff_client):
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, LEVEL1_DUE)
+    flag = flag_of(idea)
+    response = staff_client.post(f"/followup/flags/{flag.id}", data={"note": ""})
+    assert response.status_code == 200 and flag_of(idea).status == "open"
+    response = staff_client.post(f"/followup/flags/{flag.id}", data={"note": "Called the DC's office."})
+    assert response.status_code == 302
+    flag = flag_of(idea)
+    assert flag.status == "resolved" and flag.resolved_by.id == tree["staff"].id
+    assert flag.resolution_note == "Called the DC's office."
+    page = staff_client.get(f"/followup/flags/{flag.id}").get_data(as_text=True)
+    assert "event-raised" in page and "event-resolved" in page and "Called the DC" in page
+    assert staff_client.get("/followup/flags/99999").status_code == 404
+
+
+def test_csv_export_has_the_report_table(tree, runner, staff_client):
+    post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    response = staff_client.get("/followup/report.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    dist = next(r for r in rows if r["group"] == "office" and r["key"] == "DIST")
+    assert dist["ideas"] == "1" and dist["answered"] == "0" and dist["open_flags_level_0"] == "1"
+
+
+# Holidays ------------------------------------------------------------------------------------------------------
+
+
+def test_admin_adds_and_removes_holidays(world, admin_client):
+    assert admin_client.get("/followup/holidays").status_code == 200
+    assert admin_client.post("/followup/holidays", data={"day": "2026-12-16", "name": "Victory Day"}).status_code == 302
+    duplicate = admin_client.post("/followup/holidays", data={"day": "2026-12-16", "name": "Again"})
+    assert duplicate.status_code == 200 and "already a holiday" in duplicate.get_data(as_text=True)
+    assert admin_client.post("/followup/holidays", data={"day": "soon", "name": "X"}).status_code == 200
+    holiday = db.session.scalar(sa.select(Holiday))
+    assert (holiday.day, holiday.name) == (date(2026, 12, 16), "Victory Day")
+    assert "Holidays" in admin_client.get("/admin/users").get_data(as_text=True)
+    assert admin_client.post(f"/followup/holidays/{holiday.id}/delete").status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Holiday.id))) == 0
+
+
+def test_holidays_page_is_for_admins_only(world, staff_client):
+    assert staff_client.get("/followup/holidays").status_code == 403
+    assert staff_client.post("/followup/holidays", data={"day": "2026-12-16", "name": "X"}).status_code == 403
+
+
+# The JSON API --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def flagged(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    land = post(tree["upz_officer"], tree["land"], title="Land idea for the API")
+    run_scan(runner, FLAG_DUE)
+    return {"idea": idea, "land": land, "flag": flag_of(idea)}
+
+
+def test_api_lists_flags_with_the_contract_shape(tree, flagged, api):
+    body = api(tree["staff"]).get("/followup/flags?status=open").get_json()
+    assert [f["idea_id"] for f in body["items"]] == [flagged["idea"].id, flagged["land"].id]
+    item = body["items"][0]
+    assert {"id", "idea_id", "reason", "level", "assigned_office", "created_at", "status"} <= set(item)
+    assert item["assigned_office"] == "DIST" and item["level"] == 0 and item["status"] == "open"
+    assert datetime.fromisoformat(item["created_at"]).utcoffset() == timedelta(0)
+    assert [f["idea_id"] for f in api(tree["admin"]).get("/followup/flags?office=MIN").get_json()["items"]] == [
+        flagged["land"].id
+    ]
+    assert api(tree["staff"]).get("/followup/flags?status=resolved").get_json() == {"items": []}
+
+
+def test_api_resolves_a_flag_once(tree, flagged, api):
+    staff = api(tree["staff"])
+    flag_id = flagged["flag"].id
+    response = staff.post(f"/followup/flags/{flag_id}/resolve", json={"note": "Handled by phone"})
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "resolved" and response.get_json()["resolution_note"] == "Handled by phone"
+    again = staff.post(f"/followup/flags/{flag_id}/resolve", json={"note": "Again"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"]
+    resolved = staff.get("/followup/flags?status=resolved").get_json()["items"]
+    assert [f["id"] for f in resolved] == [flag_id]
+    trail = staff.get(f"/followup/flags/{flag_id}").get_json()["events"]
+    assert [e["action"] for e in trail] == ["raised", "resolved"] and trail[1]["actor"] == tree["staff"].name
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/followup/flags/999999/resolve", {"note": "x"}, 404),
+        ("/followup/flags/abc/resolve", {"note": "x"}, 404),
+        ("{flag}", {}, 422),
+        ("{flag}", {"note": "   "}, 422),
+        ("{flag}", {"note": 12}, 422),
+        ("{flag}", {"note": "x" * 1001}, 422),
+        ("{flag}", ["not", "an", "object"], 400),
+    ],
+)
+def test_api_bad_resolve_input_is_refused_without_a_write(tree, flagged, api, path, body, status):
+    path = path.replace("{flag}", f"/followup/flags/{flagged['flag'].id}/resolve")
+    response = api(tree["staff"]).post(path, json=body)
+    assert response.status_code == status
+    assert {"code", "message"} <= set(response.get_json()["error"])
+    assert flag_of(flagged["idea"]).status == "open"
+
+
+@pytest.mark.parametrize(
+    "query", ["/followup/flags?status=maybe", "/followup/flags?office=NOPE", "/followup/report?format=xml"]
+)
+def test_api_bad_filters_are_422(tree, flagged, api, query):
+    response = api(tree["staff"]).get(query)
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_field"
+
+
+@pytest.mark.parametrize("role", ["officer", "senior"])
+def test_api_follow_up_is_403_for_other_roles(tree, flagged, api, role):
+    caller = api(tree[role])
+    for response in (
+        caller.get("/followup/flags"),
+        caller.post(f"/followup/flags/{flagged['flag'].id}/resolve", json={"note": "x"}),
+        caller.get("/followup/report"),
+    ):
+        assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_api_follow_up_needs_a_token(client, world):
+    assert client.get("/api/v1/followup/flags").status_code == 401
+
+
+def test_api_report_as_json_and_csv(tree, flagged, api):
+    staff = api(tree["staff"])
+    report = staff.get("/followup/report?format=json").get_json()
+    assert report["levels"] == [0]
+    offices = {r["key"]: r for r in report["offices"]}
+    assert offices["DIST"]["ideas"] == 1 and offices["DIST"]["open_flags"] == {"0": 1}
+    assert offices["MIN"]["ideas"] == 1 and report["totals"]["open_flags_total"] == 2
+    csv_response = staff.get("/followup/report?format=csv")
+    assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    assert csv_response.get_data(as_text=True).startswith("group,key,name,ideas")
+
+
+# Report figures --------------------------------------------------------------------------------------------------
+
+
+def test_percentile_interpolates_between_ranks():
+    assert reports.percentile([], 0.5) is None
+    assert reports.percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert reports.percentile([float(n) for n in range(1, 11)], 0.9) == pytest.approx(9.1)
+
+
+def test_report_counts_answers_and_response_times_per_office_and_category(tree, runner):
+    answered = [post(tree["upz_officer"], tree["health"], title=f"Answered idea {n}") for n in range(4)]
+    for days, idea in zip((1, 2, 3, 9), answered, strict=True):
+        ideas.add_comment(idea, tree["dist_senior"], "Answer", now=POSTED + timedelta(days=days))
+    post(tree["upz_officer"], tree["health"], title="Waiting idea")
+    post(tree["dist_senior"], tree["health"], title="Senior's own idea")  # left out of the report
+    db.session.commit()
+    run_scan(runner, FLAG_DUE)
+    report = reports.compute_report(FLAG_DUE)
+    (dist,) = [r for r in report["offices"] if r["key"] == "DIST"]
+    assert (dist["ideas"], dist["answered"], dist["share_answered"]) == (5, 4, 0.8)
+    assert dist["median_days"] == 2.5 and dist["p90_days"] == pytest.approx(7.2)
+    assert dist["open_flags"] == {"0": 1}
+    (health,) = [r for r in report["categories"] if r["name"] == "Health"]
+    assert health["ideas"] == 5 and health["open_flags_total"] == 1
+    csv_text = reports.report_csv(report)
+    assert "total,,All,5,4,0.8,2.5,7.2,1,1" in csv_text
