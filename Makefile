@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint format install migrate translations clean
+.PHONY: run serve test lint format install migrate translations translations-update clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ install: $(BIN)/activate translations
 
 translations: $(BIN)/activate
 	if [ -d translations ]; then $(BIN)/pybabel compile --use-fuzzy -d translations 2>&1 | grep -v "^compiling" || true; fi
+
+# Re-extract the UI strings (forum/ and templates/, see babel.cfg) and merge them into every catalog;
+# then translate the new, empty msgstrs in translations/<lang>/LC_MESSAGES/messages.po.
+translations-update: $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _l --project "PSI Forum" --version 0.1.0 \
+		--copyright-holder "PSI Forum" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d translations --statistics
 
 migrate: install
 	$(FLASK) db upgrade

@@ -4,7 +4,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
-from flask import g
+from flask import g, request_started
 
 from forum import create_app
 from forum.accounts import service as accounts
@@ -43,12 +43,13 @@ def app_config(tmp_path):
 def app(app_config):
     app = create_app(app_config)
 
-    @app.before_request
-    def _forget_previous_user():
-        # The test holds one app context open, so flask.g outlives each request; without
-        # this, Flask-Login's cached user from one client's request leaks into the next.
-        g.pop("_login_user", None)
+    def _fresh_g(sender, **extra):
+        # The test holds one app context open, so flask.g would outlive each request: Flask-Login's
+        # user and Flask-Babel's locale from one client's request would leak into the next.
+        for key in list(g):
+            g.pop(key)
 
+    request_started.connect(_fresh_g, app, weak=False)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             _reset_postgres()
@@ -58,6 +59,7 @@ def app(app_config):
         if db.engine.dialect.name == "postgresql":
             _reset_postgres()
         db.engine.dispose()
+    request_started.disconnect(_fresh_g, app)
 
 
 def _reset_postgres() -> None:
