@@ -17,8 +17,8 @@ Every function flushes and never commits; the caller commits once.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -127,7 +127,6 @@ class ScanResult:
     resolved: int = 0
     notified: int = 0
     open_flags: int = 0
-    changes: list[dict] = field(default_factory=list, repr=False)
 
     def summary(self) -> str:
         return (
@@ -137,15 +136,17 @@ class ScanResult:
 
 
 _scan_meta = sa.MetaData()
-# Per-transaction scratch table: the escalations one scan computed, applied in one UPDATE ... FROM.
-_targets = sa.Table(
-    "followup_scan_targets",
+# Per-transaction scratch table: for each (creation day, responsible office) group of overdue ideas,
+# the level due as of `now` and its office. The flags are then written by two set-based statements.
+_schedule = sa.Table(
+    "followup_scan_schedule",
     _scan_meta,
-    sa.Column("flag_id", sa.Integer, primary_key=True),
-    sa.Column("old_level", sa.Integer, nullable=False),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("base_office_id", sa.Integer, primary_key=True),
     sa.Column("level", sa.Integer, nullable=False),
     sa.Column("office_id", sa.Integer, nullable=False),
     sa.Column("level_since", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
@@ -162,6 +163,13 @@ def _insert(table: sa.Table):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+def _day(column):
+    """The UTC calendar day of a UTCDateTime column as 'YYYY-MM-DD' text, on either database."""
+    if _dialect() == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM-DD")
+    return sa.func.date(column)  # SQLite stores naive UTC text
 
 
 def _lock_scan() -> None:
@@ -184,12 +192,12 @@ def _tracked(now: datetime):
     )
 
 
-def _auto_resolve(now: datetime) -> list[dict]:
+def _auto_resolve(now: datetime) -> int:
     """Resolve open flags whose idea was answered, closed or deleted; two set-based UPDATEs."""
     flags = Flag.__table__
     answered = sa.select(Idea.id).where(Idea.first_response_at.is_not(None), Idea.first_response_at <= now)
     gone = sa.select(Idea.id).where(sa.or_(Idea.deleted_at.is_not(None), Idea.status != "open"))
-    events = []
+    count = 0
     for action, ideas, note in (
         ("answered", answered, "A senior user answered the idea."),
         ("withdrawn", gone, "The idea was closed, moved out of 'open' or deleted."),
@@ -200,136 +208,164 @@ def _auto_resolve(now: datetime) -> list[dict]:
             .values(status="resolved", resolved_at=now, resolution_note=note)
             .returning(flags.c.id, flags.c.level, flags.c.assigned_office_id)
         ).all()
-        events += [
-            {"flag_id": r.id, "action": action, "level": r.level, "office_id": r.assigned_office_id, "note": note}
-            for r in rows
-        ]
-    return events
+        if rows:
+            db.session.execute(
+                sa.insert(FlagEvent.__table__),
+                [
+                    {"flag_id": r.id, "action": action, "level": r.level, "office_id": r.assigned_office_id}
+                    | {"note": note, "actor_id": None, "created_at": now}
+                    for r in rows
+                ],
+            )
+        count += len(rows)
+    return count
+
+
+def _overdue_ideas(now: datetime, rules: Rules):
+    """Ideas that may need a new flag or an escalation, joined to what decides their schedule."""
+    base_office = sa.func.coalesce(Category.office_id, Office.parent_id, Office.id)
+    query = (
+        sa.select(Idea.id)
+        .join(User, User.id == Idea.author_id)
+        .join(Category, Category.id == Idea.category_id)
+        .join(Office, Office.id == Idea.office_id)
+        .outerjoin(Flag, Flag.idea_id == Idea.id)
+        # Nothing is due before response_days calendar days have passed: a cheap index-friendly filter.
+        .where(_tracked(now), Idea.created_at < now - timedelta(days=rules.response_days))
+        # A flag can escalate only escalate_days (calendar) after it reached its level.
+        .where(
+            sa.or_(
+                Flag.id.is_(None),
+                sa.and_(Flag.status == "open", Flag.level_since <= now - timedelta(days=rules.escalate_days)),
+            )
+        )
+    )
+    return query, _day(Idea.created_at), base_office
 
 
 def scan(now: datetime, rules: Rules | None = None) -> ScanResult:
-    """Flag, escalate and auto-resolve every tracked idea as of `now`; idempotent for the same `now`."""
+    """Flag, escalate and auto-resolve every tracked idea as of `now`; idempotent for the same `now`.
+
+    Set-based: one grouped SELECT, then per (creation day, responsible office) group the level due is
+    worked out in Python (working days, holidays, the tree), then one INSERT ... SELECT ... ON CONFLICT
+    DO NOTHING raises the new flags and one conditional UPDATE ... FROM escalates the others.
+    """
     rules = rules or Rules.from_config()
     result = ScanResult(now=now)
     _lock_scan()
-    events = _auto_resolve(now)
-    result.resolved = len(events)
+    result.resolved = _auto_resolve(now)
 
-    tree, schedule = OfficeTree(), Schedule(rules, load_calendar(rules))
-    # Nothing can be due before response_days calendar days have passed: a cheap index-friendly filter.
-    earliest = now - timedelta(days=rules.response_days)
-    escalate_floor = now - timedelta(days=rules.escalate_days)
-    candidates = db.session.execute(
-        sa.select(
-            Idea.id,
-            Idea.created_at,
-            Idea.office_id,
-            Category.office_id.label("category_office_id"),
-            Flag.id.label("flag_id"),
-            Flag.level,
-        )
-        .join(User, User.id == Idea.author_id)
-        .join(Category, Category.id == Idea.category_id)
-        .outerjoin(Flag, Flag.idea_id == Idea.id)
-        .where(_tracked(now), Idea.created_at < earliest)
-        # A flag can escalate only escalate_days (calendar) after it reached its level.
-        .where(sa.or_(Flag.id.is_(None), sa.and_(Flag.status == "open", Flag.level_since <= escalate_floor)))
+    query, day, base_office = _overdue_ideas(now, rules)
+    groups = db.session.execute(
+        query.with_only_columns(day.label("day"), base_office.label("base")).group_by(day, base_office)
     ).all()
-
-    new_flags, escalations = [], []
-    for row in candidates:
-        chain = tree.chain(tree.responsible(row.category_office_id, row.office_id))
-        level = schedule.level_at(row.created_at, len(chain) - 1, now)
+    tree, schedule = OfficeTree(), Schedule(rules, load_calendar(rules))
+    rows = []
+    for group in groups:
+        created = datetime.combine(date.fromisoformat(group.day), datetime.min.time(), tzinfo=UTC)
+        chain = tree.chain(group.base)
+        level = schedule.level_at(created, len(chain) - 1, now)
         if level is None:
             continue
-        since = schedule.due(row.created_at, level)
-        if row.flag_id is None:
-            new_flags.append(
-                {
-                    "idea_id": row.id,
-                    "reason": f"No senior response within {rules.response_days} working days "
-                    f"(due {schedule.due(row.created_at, 0):%Y-%m-%d %H:%M} UTC).",
-                    "level": level,
-                    "assigned_office_id": chain[level],
-                    "status": "open",
-                    "created_at": now,
-                    "level_since": since,
-                }
-            )
-        elif level > row.level:
-            escalations.append(
-                {
-                    "flag_id": row.flag_id,
-                    "old_level": row.level,
-                    "level": level,
-                    "office_id": chain[level],
-                    "level_since": since,
-                }
-            )
-
-    raised = _insert_flags(new_flags)
-    escalated = _apply_escalations(escalations)
-    result.raised, result.escalated = len(raised), len(escalated)
-    events += [
-        {"flag_id": r["id"], "action": "raised", "level": r["level"], "office_id": r["office_id"], "note": r["reason"]}
-        for r in raised
-    ]
-    events += [
-        {"flag_id": r["id"], "action": "escalated", "level": r["level"], "office_id": r["office_id"], "note": None}
-        for r in escalated
-    ]
-    if events:
-        db.session.execute(
-            sa.insert(FlagEvent.__table__), [{"actor_id": None, "created_at": now, **event} for event in events]
+        first_due = schedule.due(created, 0)
+        rows.append(
+            {
+                "day": group.day,
+                "base_office_id": group.base,
+                "level": level,
+                "office_id": chain[level],
+                "level_since": schedule.due(created, level),
+                "reason": f"No senior response within {rules.response_days} working days "
+                f"(due {first_due:%Y-%m-%d %H:%M} UTC).",
+            }
         )
-    result.notified = _notify_offices(raised, "flag_raised", rules) + _notify_offices(
-        escalated, "flag_escalated", rules
-    )
-    result.changes = events
+    if rows:
+        raised, escalated = _write_flags(now, rows, query, day, base_office)
+        result.raised, result.escalated = len(raised), len(escalated)
+        _record_level_events(now)
+        result.notified = _notify_offices(raised, "flag_raised", rules) + _notify_offices(
+            escalated, "flag_escalated", rules
+        )
     result.open_flags = db.session.scalar(sa.select(sa.func.count(Flag.id)).where(Flag.status == "open"))
     _expire_flags()
     return result
 
 
-def _insert_flags(rows: list[dict]) -> list[dict]:
-    """INSERT ... ON CONFLICT (idea_id) DO NOTHING: a racing scan cannot flag an idea twice."""
-    if not rows:
-        return []
-    flags = Flag.__table__
-    stmt = (
-        _insert(flags)
-        .on_conflict_do_nothing(index_elements=["idea_id"])
-        .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id, flags.c.reason)
-    )
-    out = []
-    for start in range(0, len(rows), 2000):
-        result = db.session.connection().execute(stmt, rows[start : start + 2000])
-        out += [
-            {"id": r.id, "idea_id": r.idea_id, "level": r.level, "office_id": r.assigned_office_id, "reason": r.reason}
-            for r in result
-        ]
-    return out
-
-
-def _apply_escalations(rows: list[dict]) -> list[dict]:
-    """One conditional UPDATE ... FROM: only flags still open and still at the level we read move up."""
-    if not rows:
-        return []
+def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tuple[list[dict], list[dict]]:
+    """Raise and escalate through the schedule table; returns the flags each statement changed."""
     connection = db.session.connection()
-    _targets.drop(connection, checkfirst=True)
-    _targets.create(connection)
+    _schedule.drop(connection, checkfirst=True)
+    _schedule.create(connection)
     try:
-        connection.execute(sa.insert(_targets), rows)
-        flags = Flag.__table__
-        result = connection.execute(
-            sa.update(flags)
-            .where(flags.c.id == _targets.c.flag_id, flags.c.level == _targets.c.old_level, flags.c.status == "open")
-            .values(level=_targets.c.level, assigned_office_id=_targets.c.office_id, level_since=_targets.c.level_since)
+        connection.execute(sa.insert(_schedule), rows)
+        s, flags = _schedule, Flag.__table__
+        on_schedule = sa.and_(s.c.day == day, s.c.base_office_id == base_office)
+        new = query.where(Flag.id.is_(None)).join(s, on_schedule)
+        new = new.with_only_columns(
+            Idea.id,
+            s.c.reason,
+            s.c.level,
+            s.c.office_id,
+            sa.literal("open"),
+            sa.literal(now, UTCDateTime),
+            s.c.level_since,
+        )
+        # ON CONFLICT DO NOTHING: a racing scan (or a second run) cannot flag an idea twice.
+        insert = (
+            _insert(flags)
+            .from_select(
+                ["idea_id", "reason", "level", "assigned_office_id", "status", "created_at", "level_since"], new
+            )
+            .on_conflict_do_nothing(index_elements=["idea_id"])
             .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
         )
-        return [{"id": r.id, "idea_id": r.idea_id, "level": r.level, "office_id": r.assigned_office_id} for r in result]
+        raised = [_changed(r) for r in connection.execute(insert)]
+        # Conditional on the level we are moving from: a flag never moves down, and never twice.
+        update = (
+            sa.update(flags)
+            .where(flags.c.idea_id == Idea.id, User.id == Idea.author_id, Category.id == Idea.category_id)
+            .where(Office.id == Idea.office_id, _tracked(now), on_schedule)
+            .where(flags.c.status == "open", s.c.level > flags.c.level)
+            .values(level=s.c.level, assigned_office_id=s.c.office_id, level_since=s.c.level_since)
+            .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
+        )
+        escalated = [_changed(r) for r in connection.execute(update)]
+        return raised, escalated
     finally:
-        _targets.drop(connection)
+        _schedule.drop(connection)
+
+
+def _changed(row) -> dict:
+    return {"id": row.id, "idea_id": row.idea_id, "level": row.level, "office_id": row.assigned_office_id}
+
+
+def _record_level_events(now: datetime) -> None:
+    """Audit trail, set-based: a flag without events was just raised; an open flag without an event
+    at its current level was just escalated. Deriving the events from the flags keeps them exact."""
+    flags, events = Flag.__table__, FlagEvent.__table__
+    columns = ["flag_id", "actor_id", "action", "level", "office_id", "note", "created_at"]
+    no_events = ~sa.exists().where(events.c.flag_id == flags.c.id)
+    raised = sa.select(
+        flags.c.id,
+        sa.null(),
+        sa.literal("raised"),
+        flags.c.level,
+        flags.c.assigned_office_id,
+        flags.c.reason,
+        sa.literal(now, UTCDateTime),
+    ).where(flags.c.status == "open", flags.c.created_at == now, no_events)
+    db.session.execute(sa.insert(events).from_select(columns, raised))
+    at_level = sa.exists().where(events.c.flag_id == flags.c.id, events.c.level == flags.c.level)
+    escalated = sa.select(
+        flags.c.id,
+        sa.null(),
+        sa.literal("escalated"),
+        flags.c.level,
+        flags.c.assigned_office_id,
+        sa.null(),
+        sa.literal(now, UTCDateTime),
+    ).where(flags.c.status == "open", flags.c.level > 0, flags.c.level_since <= now, ~at_level)
+    db.session.execute(sa.insert(events).from_select(columns, escalated))
 
 
 def _notify_offices(changed: list[dict], kind: str, rules: Rules) -> int:
