@@ -43,11 +43,11 @@ class _Group:
     waits: list[float] = field(default_factory=list)
     open_flags: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
-    def add(self, created_at: datetime, first_response_at: datetime | None, flag_level: int | None) -> None:
+    def add(self, wait_days: float | None, flag_level: int | None) -> None:
         self.ideas += 1
-        if first_response_at is not None:
+        if wait_days is not None:
             self.answered += 1
-            self.waits.append(max(0.0, (first_response_at - created_at).total_seconds()) / DAY)
+            self.waits.append(max(0.0, float(wait_days)))
         if flag_level is not None:
             self.open_flags[flag_level] += 1
 
@@ -67,6 +67,14 @@ class _Group:
         }
 
 
+def _wait_days():
+    """Days from posting to the first senior response, computed by the database (no datetime parsing
+    of 100,000 rows in Python); NULL while unanswered."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.extract("epoch", Idea.first_response_at - Idea.created_at) / DAY
+    return sa.func.julianday(Idea.first_response_at) - sa.func.julianday(Idea.created_at)
+
+
 def compute_report(now: datetime) -> dict:
     """Ideas, share answered, median and p90 days to first senior response, open flags by level."""
     tree = OfficeTree()
@@ -75,8 +83,7 @@ def compute_report(now: datetime) -> dict:
             Idea.office_id,
             Idea.category_id,
             Category.office_id.label("category_office_id"),
-            Idea.created_at,
-            Idea.first_response_at,
+            _wait_days().label("wait_days"),
             sa.case((Flag.status == "open", Flag.level), else_=None).label("flag_level"),
         )
         .join(User, User.id == Idea.author_id)
@@ -90,7 +97,7 @@ def compute_report(now: datetime) -> dict:
     for r in rows:
         office_id = tree.responsible(r.category_office_id, r.office_id)
         for group in (by_office[office_id], by_category[r.category_id], total):
-            group.add(r.created_at, r.first_response_at, r.flag_level)
+            group.add(r.wait_days, r.flag_level)
     levels = list(range(max(total.open_flags, default=0) + 1))
     offices = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_(list(by_office) or [0])))}
     categories = {c.id: c for c in db.session.scalars(sa.select(Category))}
