@@ -4,7 +4,6 @@ import time
 import uuid
 
 import pytest
-import requests
 import socketio as socketio_client
 import sqlalchemy as sa
 
@@ -14,7 +13,7 @@ from forum.ideas import service as ideas
 from forum.live import registry as registry_module
 from forum.live.registry import MemoryRegistry, RedisRegistry
 from forum.models import User
-from tests.browser.servers import PASSWORD, Site, api_post, api_token
+from tests.browser.servers import PASSWORD, Site, api_post, api_token, csrf_token, login_session
 
 COMMENT_KEYS = {"id", "idea_id", "parent_id", "author", "body", "body_html", "created_at", "official"}
 
@@ -516,32 +515,15 @@ def test_handshake_from_another_origin_is_refused(two_servers):
     sio.disconnect()
 
 
-def _browser_session(base: str, email: str) -> requests.Session:
-    """A requests session logged in through the page form (CSRF token included)."""
-    import re
-
-    session = requests.Session()
-    page = session.get(base + "/login", timeout=10).text
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = session.post(
-        base + "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf}, timeout=10
-    )
-    assert response.ok and "/login" not in response.url, response.url
-    return session
-
-
 @pytest.mark.server
 def test_logout_on_one_process_disconnects_the_socket_on_the_other(two_servers):
     s = two_servers
-    session = _browser_session(s["one"], s["viewer_email"])
+    session = login_session(s["one"], s["viewer_email"])
     cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
     sio, got = _real_client(s["two"], None, headers={"Cookie": cookie})
     try:
         assert sio.connected
-        page = session.get(s["one"] + "/", timeout=10).text
-        import re
-
-        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        csrf = csrf_token(session.get(s["one"] + "/", timeout=10).text)
         assert session.post(s["one"] + "/logout", data={"csrf_token": csrf}, timeout=10).ok
         assert _wait_for(lambda: not sio.connected and got["disconnect"])
     finally:

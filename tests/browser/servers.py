@@ -9,6 +9,7 @@ stopped by `Site.stop()` (also on error, when used as a context manager).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -160,3 +161,18 @@ def api_post(base_url: str, token: str, path: str, body: dict) -> dict:
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def login_session(base_url: str, email: str) -> requests.Session:
+    """A requests session logged in through the page form, as a browser would be."""
+    session = requests.Session()
+    token = csrf_token(session.get(base_url + "/login", timeout=10).text)
+    response = session.post(
+        base_url + "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}, timeout=10
+    )
+    assert response.ok and "/login" not in response.url, response.url
+    return session

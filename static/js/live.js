@@ -1,0 +1,186 @@
+// Live updates: notifications on every page; on an idea page, comments, edits,
+// deletions and who else is viewing, without reloading.
+// Only comment.body_html (sanitised by the server with nh3) is parsed as HTML, and
+// even that goes through an inert <template> and a second scrub; everything else
+// is set as textContent.
+(function () {
+  "use strict";
+  var script = document.getElementById("live-script");
+  if (!script || typeof io !== "function") return;
+  var cfg = script.dataset;
+  var me = Number(cfg.userId);
+  var text = {};
+  try { text = JSON.parse(cfg.i18n || "{}"); } catch (e) { text = {}; }
+  function t(key, fallback) { return text[key] || fallback; }
+  function urlFor(template, id) { return template.replace("999999999", encodeURIComponent(id)); }
+
+  var ideaEl = document.getElementById("idea");
+  var ideaId = ideaEl ? Number(ideaEl.dataset.ideaId) : null;
+  var list = document.getElementById("comments");
+  var viewersEl = document.getElementById("viewers");
+
+  function el(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content !== undefined && content !== null) node.textContent = content;
+    return node;
+  }
+
+  // Defence in depth: the server already sanitised body_html; drop anything active anyway.
+  var BANNED = "script,style,iframe,object,embed,link,meta,base,form,input,button,textarea,select";
+  function safeFragment(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html || "";  // template content is inert: nothing loads or runs
+    tpl.content.querySelectorAll(BANNED).forEach(function (n) { n.remove(); });
+    tpl.content.querySelectorAll("*").forEach(function (n) {
+      Array.prototype.slice.call(n.attributes).forEach(function (a) {
+        var name = a.name.toLowerCase();
+        var value = a.value.replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
+        if (name.indexOf("on") === 0 || name === "style" || name === "srcdoc" ||
+            ((name === "href" || name === "src" || name === "xlink:href" || name === "action") &&
+             (value.indexOf("javascript:") === 0 || value.indexOf("vbscript:") === 0 ||
+              (value.indexOf("data:") === 0 && name !== "src")))) {
+          n.removeAttribute(a.name);
+        }
+      });
+    });
+    return document.importNode(tpl.content, true);
+  }
+
+  function timeEl(iso) {
+    var node = el("time", null, (iso || "").replace("T", " ").slice(0, 16));
+    if (iso) node.setAttribute("datetime", iso);
+    return node;
+  }
+
+  function fillHead(head, c) {
+    head.textContent = "";
+    if (c.deleted) {
+      head.appendChild(el("em", "muted", t("removed", "comment removed")));
+      return;
+    }
+    var author = el("a", "author", c.author.name);
+    author.href = urlFor(cfg.userUrl, c.author.id);
+    head.appendChild(author);
+    head.appendChild(document.createTextNode(" "));
+    head.appendChild(el("span", "muted", c.author.office));
+    if (c.official) {
+      head.appendChild(document.createTextNode(" "));
+      head.appendChild(el("span", "pill official", t("official", "Official response")));
+    }
+    head.appendChild(document.createTextNode(" "));
+    head.appendChild(timeEl(c.created_at));
+    if (c.edited_at) {
+      head.appendChild(document.createTextNode(" "));
+      head.appendChild(el("span", "muted", "(" + t("edited", "edited") + ")"));
+    }
+  }
+
+  // Edit and delete controls are per viewer and rendered by the server only (the thread
+  // markup is cached and shared); a live comment gets them on the next page load.
+  function actions(c) {
+    var box = el("div", "comment-actions");
+    var reply = el("button", "link reply-button", t("reply", "Reply"));
+    reply.type = "button";
+    reply.dataset.parent = String(c.id);
+    box.appendChild(reply);
+    return box;
+  }
+
+  // The same shape as templates/ideas/_comment.html.
+  function renderComment(c) {
+    var li = el("li", "comment live-new" + (c.official ? " official" : "") + (c.deleted ? " removed" : ""));
+    li.id = "c" + c.id;
+    li.dataset.commentId = String(c.id);
+    li.dataset.authorId = String(c.author.id);
+    var head = el("div", "comment-head");
+    fillHead(head, c);
+    li.appendChild(head);
+    if (!c.deleted) {
+      var body = el("div", "comment-body");
+      body.appendChild(safeFragment(c.body_html));
+      li.appendChild(body);
+      li.appendChild(actions(c));
+    }
+    li.appendChild(el("ol", "replies"));
+    return li;
+  }
+
+  function onCreated(data) {
+    if (!list || data.idea_id !== ideaId) return;
+    var c = data.comment;
+    if (document.getElementById("c" + c.id)) return;  // already on the page (our own post, or a resend)
+    var parent = c.parent_id ? document.getElementById("c" + c.parent_id) : null;
+    var target = parent ? parent.querySelector(":scope > ol.replies") : list;
+    (target || list).appendChild(renderComment(c));
+  }
+
+  function onUpdated(data) {
+    if (data.idea_id !== ideaId) return;
+    var c = data.comment;
+    var li = document.getElementById("c" + c.id);
+    if (!li) return onCreated(data);
+    fillHead(li.querySelector(":scope > .comment-head"), c);
+    var body = li.querySelector(":scope > .comment-body");
+    if (body) {
+      body.textContent = "";
+      body.appendChild(safeFragment(c.body_html));
+    }
+  }
+
+  function onDeleted(data) {
+    if (data.idea_id !== ideaId) return;
+    var c = data.comment;
+    var li = document.getElementById("c" + c.id);
+    if (!li) return;
+    li.classList.add("removed");
+    fillHead(li.querySelector(":scope > .comment-head"), c);
+    li.querySelectorAll(":scope > .comment-body, :scope > .comment-actions").forEach(function (n) { n.remove(); });
+  }
+
+  function onViewers(data) {
+    if (!viewersEl || data.idea_id !== ideaId) return;
+    var others = [];
+    (data.users || []).forEach(function (name, i) {
+      if ((data.user_ids || [])[i] !== me) others.push(name);
+    });
+    viewersEl.textContent = others.length ? "· " + t("viewing", "Also viewing:") + " " + others.join(", ") : "";
+    viewersEl.hidden = others.length === 0;
+  }
+
+  function onNotification(data) {
+    var badge = document.getElementById("notification-count");
+    if (badge) {
+      badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1);
+      badge.hidden = false;
+    }
+    var toasts = document.getElementById("live-toasts");
+    if (!toasts) return;
+    var toast = el("div", "toast");
+    toast.setAttribute("role", "status");
+    if (data.idea_id) {
+      var link = el("a", null, data.text);
+      link.href = urlFor(cfg.ideaUrl, data.idea_id);
+      toast.appendChild(link);
+    } else {
+      toast.textContent = data.text;
+    }
+    toasts.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 8000);
+  }
+
+  var socket = io();
+  socket.on("connect", function () {
+    // Also on every reconnect: rooms do not survive a dropped connection.
+    if (ideaId) socket.emit("join_idea", { idea_id: ideaId }, function () {});
+  });
+  socket.on("comment_created", onCreated);
+  socket.on("comment_updated", onUpdated);
+  socket.on("comment_deleted", onDeleted);
+  socket.on("viewers", onViewers);
+  socket.on("notification", onNotification);
+  socket.on("disconnect", function (reason) {
+    // The server ends the socket when this session was logged out or the account deactivated.
+    if (reason === "io server disconnect" && viewersEl) viewersEl.hidden = true;
+  });
+})();
