@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.forms import ActionForm, attach_error
+from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
 from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
 from forum.models import IDEA_STATUSES, Category, Office
@@ -69,15 +70,18 @@ def new():
 @bp.get("/ideas/<int:idea_id>")
 @login_required
 def show(idea_id: int):
+    """An idea and its thread; the parts every viewer shares come from a cache keyed on the idea's version."""
     idea = ideas.get_idea(idea_id)
     status_form = StatusForm(status=idea.status)
     status_form.status.choices = [(s, s.replace("_", " ")) for s in IDEA_STATUSES]
     from forum.followup.service import waiting_on
 
+    shared = page_cache.rendered(idea)
     return render_template(
         "ideas/show.html",
         idea=idea,
-        tree=ideas.nest(ideas.thread(idea)),
+        idea_head=shared.head,
+        thread=shared.thread.for_viewer(current_user),
         comment_form=CommentForm(),
         status_form=status_form,
         action_form=ActionForm(),

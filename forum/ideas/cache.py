@@ -1,0 +1,186 @@
+"""A bounded in-process cache of the rendered parts of an idea page that every viewer shares.
+
+The thread fragment (the contents of `<ol id="comments">`) is the costly part of the idea page: one
+query for the comments and their authors, then a Jinja include per comment. It is the same for every
+viewer except the Edit/Delete controls, so it is cached without them and the controls are spliced in
+per request (with the viewer's own CSRF token) at markers the template leaves. The idea's head (its
+reference, category, author, tags and body: four lazy loads) is cached beside it.
+
+The key is (idea id, idea version, locale, script root). Every service change to an idea or its
+comments bumps `Idea.version` in the same transaction, and each request reads the version from the
+database, so an entry made by one process is never served once the thread has changed, in any
+process: a changed thread is simply a new key, and old keys age out of the LRU. A short TTL bounds
+what the version does not cover: an author renaming themselves, and two concurrent writers on
+PostgreSQL both writing the same `version + 1` from Python.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+
+from forum.models import Idea, User
+
+DEFAULT_SIZE = 256
+DEFAULT_TTL = 60.0
+
+
+class LRUCache:
+    """A thread-safe (and gevent-safe, once patched) LRU with a time-to-live per entry."""
+
+    def __init__(self, maxsize: int = DEFAULT_SIZE, ttl: float = DEFAULT_TTL):
+        self.maxsize, self.ttl = maxsize, ttl
+        self._data: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> Any | None:
+        """The value for `key`, or None when absent or expired."""
+        now = time.monotonic()
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None or entry[0] <= now:
+                if entry is not None:
+                    del self._data[key]
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return entry[1]
+
+    def set(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + self.ttl, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# Where the template leaves room for a comment's per-viewer controls. The nonce keeps the marker
+# unguessable, although user HTML cannot carry comments anyway (nh3 strips them).
+_MARK = f"viewer-{secrets.token_hex(6)}"
+_MARK_RE = re.compile(rf"<!--{_MARK}:(\d+):(\d+)-->")
+
+
+@dataclass(frozen=True)
+class ThreadFragment:
+    """A rendered thread: `plain` for viewers with no controls, `parts` to splice controls into."""
+
+    plain: str
+    # text, comment id, author id, text, comment id, author id, ..., text
+    parts: tuple[str | int, ...]
+    authors: frozenset[int]
+    # Per comment id: the author's controls and an admin's, each split around the CSRF token.
+    own_controls: dict[int, tuple[str, str]]
+    admin_controls: dict[int, tuple[str, str]]
+
+    def for_viewer(self, user: User) -> Markup:
+        """The thread as `user` sees it: Edit on their own comments, Delete on theirs (on all for admins)."""
+        user_id, admin = user.id, user.is_admin
+        if not admin and user_id not in self.authors:
+            return Markup(self.plain)
+        token = generate_csrf()
+        out: list[str] = []
+        parts = self.parts
+        for i in range(0, len(parts) - 1, 3):
+            out.append(parts[i])
+            comment_id = parts[i + 1]
+            if parts[i + 2] == user_id:
+                out.extend((self.own_controls[comment_id][0], token, self.own_controls[comment_id][1]))
+            elif admin:
+                out.extend((self.admin_controls[comment_id][0], token, self.admin_controls[comment_id][1]))
+        out.append(parts[-1])
+        return Markup("".join(out))
+
+
+def _controls(comment_ids: list[int]) -> tuple[dict[int, tuple[str, str]], dict[int, tuple[str, str]]]:
+    """Edit and Delete markup for each comment, split where the viewer's CSRF token goes."""
+    edit_label, delete_label = escape(_("Edit")), escape(_("Delete"))
+    own, admin = {}, {}
+    for comment_id in comment_ids:
+        delete_url = escape(url_for("ideas.delete_comment", comment_id=comment_id))
+        edit_url = escape(url_for("ideas.edit_comment", comment_id=comment_id))
+        form = (
+            f'<form method="post" action="{delete_url}" class="inline"><input type="hidden" name="csrf_token" value="'
+        )
+        after = f'"><button type="submit" class="link danger">{delete_label}</button></form>'
+        admin[comment_id] = (form, after)
+        own[comment_id] = (f'<a href="{edit_url}" class="edit-comment">{edit_label}</a>' + form, after)
+    return own, admin
+
+
+def _cache() -> LRUCache:
+    # One cache per app: tests build many apps whose fresh databases reuse ids and versions.
+    cache = current_app.extensions.get("thread_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "thread_cache",
+            LRUCache(
+                current_app.config.get("THREAD_CACHE_SIZE", DEFAULT_SIZE),
+                current_app.config.get("THREAD_CACHE_TTL", DEFAULT_TTL),
+            ),
+        )
+    return cache
+
+
+@dataclass(frozen=True)
+class RenderedIdea:
+    """The viewer-independent parts of an idea page: the idea's head and its thread."""
+
+    head: Markup
+    thread: ThreadFragment
+
+
+def rendered(idea: Idea) -> RenderedIdea:
+    """The idea's shared HTML, from the cache when the idea has not changed since it was rendered."""
+    key = (idea.id, idea.version, str(get_locale()), request.script_root)
+    cache = _cache()
+    page = cache.get(key)
+    if page is None:
+        page = RenderedIdea(head=_render_head(idea), thread=_render_thread(idea))
+        cache.set(key, page)
+    return page
+
+
+# Both renderers work without the request's template context: no current_user, no CSRF token can leak in.
+
+
+def _render_head(idea: Idea) -> Markup:
+    template = current_app.jinja_env.get_template("ideas/show.html")
+    return Markup("".join(template.blocks["idea_head"](template.new_context({"idea": idea}))))
+
+
+def _render_thread(idea: Idea) -> ThreadFragment:
+    from forum.ideas import service as ideas
+
+    template = current_app.jinja_env.get_template("ideas/_comment.html")
+    html = "".join(template.render(node=node, viewer_mark=_MARK) for node in ideas.nest(ideas.thread(idea)))
+    pieces = _MARK_RE.split(html)
+    parts: list[str | int] = [p if i % 3 == 0 else int(p) for i, p in enumerate(pieces)]
+    own, admin = _controls(parts[1::3])
+    return ThreadFragment(
+        plain="".join(pieces[0::3]),
+        parts=tuple(parts),
+        authors=frozenset(parts[2::3]),
+        own_controls=own,
+        admin_controls=admin,
+    )

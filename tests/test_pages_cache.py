@@ -1,0 +1,215 @@
+"""The idea page's cached head and thread: every change shows on the next load, per-viewer parts stay per viewer."""
+
+import re
+
+import pytest
+
+from forum import create_app
+from forum.extensions import db
+from forum.ideas import cache as page_cache
+from forum.ideas import service as ideas
+from forum.models import Idea, User
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def thread(world):
+    """An idea by officer with a comment by officer2 and a reply by officer."""
+    idea = ideas.create_idea(world["officer"], "Digitise land records", "The **original** body.", world["land"].id)
+    first = ideas.add_comment(idea, world["officer2"], "First comment by officer two")
+    reply = ideas.add_comment(idea, world["officer"], "A reply by the author", parent_id=first.id)
+    db.session.commit()
+    return {"idea_id": idea.id, "first_id": first.id, "reply_id": reply.id}
+
+
+def login_as(app, user):
+    client = app.test_client()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def csrf_tokens(html: str) -> set[str]:
+    return set(re.findall(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html))
+
+
+@pytest.fixture
+def real_app(app_config, world, thread):
+    """A second app that is never pushed: each request gets its own app context (`g`, locale), as in
+    production, and CSRF is checked for real."""
+    db.session.remove()  # release the fixture's SQLite transaction
+    return create_app({**app_config, "WTF_CSRF_ENABLED": True})
+
+
+def real_login(app, email: str):
+    """Sign in through the form, CSRF token included."""
+    client = app.test_client()
+    (token,) = csrf_tokens(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    return client
+
+
+def page(client, idea_id: int) -> str:
+    response = client.get(f"/ideas/{idea_id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def comment_li(html: str, comment_id: int) -> str:
+    """The markup of one comment up to its replies list."""
+    match = re.search(rf'<li class="comment[^"]*" id="c{comment_id}".*?<ol class="replies">', html, re.S)
+    assert match, f"comment {comment_id} not on the page"
+    return match.group(0)
+
+
+def test_second_load_is_served_from_the_cache_and_matches_a_fresh_render(app, world, thread):
+    client = login_as(app, world["officer2"])
+    first = page(client, thread["idea_id"])
+    cache = app.extensions["thread_cache"]
+    hits = cache.hits
+    second = page(client, thread["idea_id"])
+    assert cache.hits == hits + 1
+    assert first == second
+    cache.clear()
+    assert page(client, thread["idea_id"]) == second
+
+
+def test_new_comment_edit_and_delete_show_on_the_next_load(app, world, thread):
+    client = login_as(app, world["officer"])
+    assert "First comment by officer two" in page(client, thread["idea_id"])
+
+    response = client.post(f"/ideas/{thread['idea_id']}/comments", data={"body": "Brand new *comment*"})
+    assert response.status_code == 302
+    html = page(client, thread["idea_id"])
+    assert "Brand new <em>comment</em>" in html
+    assert "3 comments" in html
+
+    response = client.post(f"/comments/{thread['reply_id']}/edit", data={"body": "The reply, edited"})
+    assert response.status_code == 302
+    html = page(client, thread["idea_id"])
+    assert "The reply, edited" in html and "A reply by the author" not in html
+    assert "(edited)" in comment_li(html, thread["reply_id"])
+
+    response = client.post(f"/comments/{thread['reply_id']}/delete")
+    assert response.status_code == 302
+    html = page(client, thread["idea_id"])
+    removed = comment_li(html, thread["reply_id"])
+    assert "comment removed" in removed
+    assert "The reply, edited" not in html
+    assert 'class="comment-body"' not in removed
+
+
+def test_idea_edit_and_status_change_show_on_the_next_load(app, world, thread):
+    client = login_as(app, world["officer"])
+    assert "<strong>original</strong>" in page(client, thread["idea_id"])
+    response = client.post(
+        f"/ideas/{thread['idea_id']}/edit",
+        data={"title": "Digitise every land record", "body": "A *new* body.", "category": world["health"].id},
+    )
+    assert response.status_code == 302
+    html = page(client, thread["idea_id"])
+    assert "Digitise every land record" in html and "<em>new</em> body" in html
+    assert "<strong>original</strong>" not in html
+    assert "Health" in html
+
+    senior = login_as(app, world["senior"])
+    senior.post(f"/ideas/{thread['idea_id']}/comments", data={"body": "An official answer"})
+    html = page(client, thread["idea_id"])
+    assert "An official answer" in html
+    assert "Official response" in html and "Answered" in html
+    response = senior.post(f"/ideas/{thread['idea_id']}/status", data={"status": "under_review"})
+    assert response.status_code == 302
+    assert 'status-under_review">under review<' in page(client, thread["idea_id"])
+
+
+def test_a_change_made_by_another_process_shows_although_this_one_cached_the_page(app, app_config, world, thread):
+    client = login_as(app, world["officer2"])
+    page(client, thread["idea_id"])  # cached here at the current version
+    senior_id = world["senior"].id
+    db.session.remove()  # release this process's SQLite transaction before the other one writes
+
+    other = create_app(app_config)  # another server process, with its own (empty) cache
+    with other.app_context():
+        idea = db.session.get(Idea, thread["idea_id"])
+        ideas.add_comment(idea, db.session.get(User, senior_id), "Posted through another process")
+        db.session.commit()
+        db.session.remove()
+
+    assert "Posted through another process" in page(client, thread["idea_id"])
+
+
+def test_api_comment_shows_on_the_page(app, world, thread, api):
+    client = login_as(app, world["officer"])
+    page(client, thread["idea_id"])
+    response = api(world["officer2"]).post(f"/ideas/{thread['idea_id']}/comments", json={"body": "Through the API"})
+    assert response.status_code == 201
+    assert "Through the API" in page(client, thread["idea_id"])
+
+
+def test_edit_and_delete_controls_follow_the_viewer(app, world, thread):
+    idea_id, first, reply = thread["idea_id"], thread["first_id"], thread["reply_id"]
+    edit_first, delete_first = f"/comments/{first}/edit", f"/comments/{first}/delete"
+    edit_reply, delete_reply = f"/comments/{reply}/edit", f"/comments/{reply}/delete"
+
+    author = page(login_as(app, world["officer"]), idea_id)  # wrote the reply
+    assert edit_reply in comment_li(author, reply) and delete_reply in comment_li(author, reply)
+    assert edit_first not in author and delete_first not in author
+
+    other = page(login_as(app, world["officer2"]), idea_id)  # wrote the first comment; same cache entry
+    assert edit_first in comment_li(other, first) and delete_first in comment_li(other, first)
+    assert edit_reply not in other and delete_reply not in other
+
+    bystander = page(login_as(app, world["staff"]), idea_id)
+    assert "/edit" not in re.sub(r"/ideas/\d+/edit", "", bystander) and "/comments/" not in bystander
+
+    admin = page(login_as(app, world["admin"]), idea_id)  # may delete any comment, edit none
+    assert delete_first in admin and delete_reply in admin
+    assert edit_first not in admin and edit_reply not in admin
+
+    for html in (author, other, bystander, admin):
+        assert f'data-author-id="{world["officer2"].id}"' in comment_li(html, first)
+
+
+def test_cached_fragment_holds_no_csrf_token_and_each_viewer_gets_their_own(real_app, world, thread):
+    author, other = real_login(real_app, "officer@x.gov"), real_login(real_app, "officer2@x.gov")
+    author_html, other_html = page(author, thread["idea_id"]), page(other, thread["idea_id"])
+    author_tokens, other_tokens = csrf_tokens(author_html), csrf_tokens(other_html)
+    assert author_tokens and other_tokens
+    assert not any(token in other_html for token in author_tokens)
+    assert not any(token in author_html for token in other_tokens)
+
+    with real_app.test_request_context():
+        idea = db.session.get(Idea, thread["idea_id"])
+        shared = page_cache.rendered(idea)
+        db.session.remove()
+    for cached in (shared.head, shared.thread.plain, *[p for p in shared.thread.parts if isinstance(p, str)]):
+        assert "csrf" not in cached
+
+    # The token spliced into the author's Delete form is theirs: the real CSRF check accepts it, for them only.
+    li = comment_li(author_html, thread["reply_id"])
+    token = re.search(r'name="csrf_token" value="([^"]+)"', li).group(1)
+    assert other.post(f"/comments/{thread['reply_id']}/delete", data={"csrf_token": token}).status_code == 400
+    assert author.post(f"/comments/{thread['reply_id']}/delete", data={"csrf_token": token}).status_code == 302
+    assert "comment removed" in comment_li(page(author, thread["idea_id"]), thread["reply_id"])
+
+
+def test_each_locale_has_its_own_entry(real_app, thread):
+    client = real_login(real_app, "officer@x.gov")
+    english = page(client, thread["idea_id"])
+    client.get("/lang/bn")
+    bangla = page(client, thread["idea_id"])
+    assert english != bangla
+    assert {key[2] for key in real_app.extensions["thread_cache"]._data} == {"en", "bn"}
+
+
+def test_lru_is_bounded_and_entries_expire():
+    cache = page_cache.LRUCache(maxsize=2, ttl=60)
+    cache.set("a", 1)
+    cache.set("b", 2)
+    assert cache.get("a") == 1  # "a" is now the most recent
+    cache.set("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
+    expired = page_cache.LRUCache(maxsize=2, ttl=0)
+    expired.set("a", 1)
+    assert expired.get("a") is None and len(expired) == 0
