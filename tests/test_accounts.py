@@ -91,10 +91,12 @@ def test_login_and_logout(client, world, auth):
     assert client.get("/").status_code == 302
 
 
-def test_wrong_password_is_a_readable_error(client, world, auth):
-    response = auth.login("officer@x.gov", "wrong-password")
-    assert response.status_code == 200 and "Wrong email or password" in response.get_data(as_text=True)
-    response = auth.login("nobody@x.gov")
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("officer@x.gov", "wrong-password"), ("nobody@x.gov", PASSWORD), ("officer@x.gov\x00", PASSWORD)],
+)
+def test_wrong_credentials_are_a_readable_error(client, world, auth, email, password):
+    response = auth.login(email, password)
     assert response.status_code == 200 and "Wrong email or password" in response.get_data(as_text=True)
 
 
@@ -232,3 +234,5 @@ def test_login_post_is_rate_limited_when_enabled(app_config, world):
     assert response.status_code == 429
     # GET is not limited: the form still shows.
     assert client.get("/login").status_code == 200
+    with limited.app_context():
+        db.engine.dispose()  # this second app has its own engine: close its connections

@@ -259,6 +259,8 @@ def test_list_paginates(officer, world):
         "answered=maybe",
         "sort=sideways",
         "tag=%00",
+        "office=%00",
+        "tag=a%00b&office=MI%00N",
         "tag=" + "t" * 5000,
     ],
 )

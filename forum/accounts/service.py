@@ -37,6 +37,8 @@ def check_password_strength(password: object) -> str:
 def office_by_code(code: object, field: str = "office") -> Office:
     if not isinstance(code, str) or not code.strip():
         raise ValidationError(field, f"{field} is required")
+    if "\x00" in code:  # PostgreSQL refuses NUL in a text parameter
+        raise ValidationError(field, f"{field} does not exist")
     office = db.session.scalar(sa.select(Office).where(Office.code == code.strip()))
     if office is None:
         raise ValidationError(field, f"{field} '{code}' does not exist")
@@ -100,12 +102,20 @@ def sign_up(email: str, name: str, office_code: str, password: str, designation:
 
 def authenticate(email: object, password: object) -> User | None:
     """The active user with these credentials, or None."""
-    if not isinstance(email, str) or not isinstance(password, str):
+    if not isinstance(email, str) or not isinstance(password, str) or "\x00" in email:
         return None
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None or not user.check_password(password) or not user.is_active:
         return None
     return user
+
+
+def awaiting_approval(email: object, password: object) -> bool:
+    """True when these are the right credentials of an account an admin has not approved yet."""
+    if not isinstance(email, str) or not isinstance(password, str) or "\x00" in email:
+        return False
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    return user is not None and user.status == "pending" and user.check_password(password)
 
 
 def set_user_role(user: User, role: str, office_code: str | None = None) -> User:

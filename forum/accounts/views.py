@@ -59,8 +59,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            pending = db.session.scalar(sa.select(User).where(User.email == (form.email.data or "").strip().lower()))
-            if pending is not None and pending.status == "pending" and pending.check_password(form.password.data):
+            if accounts.awaiting_approval(form.email.data, form.password.data):
                 form.form_errors.append(_("Your account is waiting for an administrator's approval."))
             else:
                 form.form_errors.append(_("Wrong email or password."))

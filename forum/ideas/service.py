@@ -213,6 +213,9 @@ def ideas_query(
     sort: str = "new",
 ) -> sa.Select:
     """Visible ideas with the given filters, as a select for db.paginate()."""
+    # Filters come straight from query strings; PostgreSQL refuses NUL in text parameters.
+    office = office.replace("\x00", "") if office else office
+    tag = tag.replace("\x00", "") if tag else tag
     query = (
         sa.select(Idea)
         .where(Idea.deleted_at.is_(None))
