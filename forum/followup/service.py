@@ -296,43 +296,40 @@ def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tu
     connection = db.session.connection()
     _schedule.drop(connection, checkfirst=True)
     _schedule.create(connection)
-    try:
-        connection.execute(sa.insert(_schedule), rows)
-        s, flags = _schedule, Flag.__table__
-        on_schedule = sa.and_(s.c.day == day, s.c.base_office_id == base_office)
-        new = query.where(Flag.id.is_(None)).join(s, on_schedule)
-        new = new.with_only_columns(
-            Idea.id,
-            s.c.reason,
-            s.c.level,
-            s.c.office_id,
-            sa.literal("open"),
-            sa.literal(now, UTCDateTime),
-            s.c.level_since,
-        )
-        # ON CONFLICT DO NOTHING: a racing scan (or a second run) cannot flag an idea twice.
-        insert = (
-            _insert(flags)
-            .from_select(
-                ["idea_id", "reason", "level", "assigned_office_id", "status", "created_at", "level_since"], new
-            )
-            .on_conflict_do_nothing(index_elements=["idea_id"])
-            .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
-        )
-        raised = [_changed(r) for r in connection.execute(insert)]
-        # Conditional on the level we are moving from: a flag never moves down, and never twice.
-        update = (
-            sa.update(flags)
-            .where(flags.c.idea_id == Idea.id, User.id == Idea.author_id, Category.id == Idea.category_id)
-            .where(Office.id == Idea.office_id, _tracked(now), on_schedule)
-            .where(flags.c.status == "open", s.c.level > flags.c.level)
-            .values(level=s.c.level, assigned_office_id=s.c.office_id, level_since=s.c.level_since)
-            .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
-        )
-        escalated = [_changed(r) for r in connection.execute(update)]
-        return raised, escalated
-    finally:
-        _schedule.drop(connection)
+    # No try/finally: on an error the rollback discards the scratch table with everything else.
+    connection.execute(sa.insert(_schedule), rows)
+    s, flags = _schedule, Flag.__table__
+    on_schedule = sa.and_(s.c.day == day, s.c.base_office_id == base_office)
+    new = query.where(Flag.id.is_(None)).join(s, on_schedule)
+    new = new.with_only_columns(
+        Idea.id,
+        s.c.reason,
+        s.c.level,
+        s.c.office_id,
+        sa.literal("open"),
+        sa.literal(now, UTCDateTime),
+        s.c.level_since,
+    )
+    # ON CONFLICT DO NOTHING: a racing scan (or a second run) cannot flag an idea twice.
+    insert = (
+        _insert(flags)
+        .from_select(["idea_id", "reason", "level", "assigned_office_id", "status", "created_at", "level_since"], new)
+        .on_conflict_do_nothing(index_elements=["idea_id"])
+        .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
+    )
+    raised = [_changed(r) for r in connection.execute(insert)]
+    # Conditional (open, below the level due): a flag only moves up, and a racing scan finds nothing to do.
+    update = (
+        sa.update(flags)
+        .where(flags.c.idea_id == Idea.id, User.id == Idea.author_id, Category.id == Idea.category_id)
+        .where(Office.id == Idea.office_id, _tracked(now), on_schedule)
+        .where(flags.c.status == "open", s.c.level > flags.c.level)
+        .values(level=s.c.level, assigned_office_id=s.c.office_id, level_since=s.c.level_since)
+        .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
+    )
+    escalated = [_changed(r) for r in connection.execute(update)]
+    _schedule.drop(connection)
+    return raised, escalated
 
 
 def _changed(row) -> dict:
@@ -562,8 +559,9 @@ def waiting_on(idea: Idea, now: datetime | None = None) -> dict | None:
     now = now or utcnow()
     rules = Rules.from_config()
     schedule = Schedule(rules, load_calendar(rules))
-    tree = OfficeTree()
-    chain = tree.chain(tree.responsible(idea.category.office_id, idea.office_id))
+    # The same rule as OfficeTree.responsible, through the few rows this idea needs.
+    base = idea.category.office or idea.office.parent or idea.office
+    chain = [base.id, *(office.id for office in base.ancestors())]
     flag = db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id))
     tracked = idea.status == "open" and not idea.is_deleted and not idea.author.is_senior
     state = {
