@@ -38,7 +38,11 @@ def real_app(app_config, world, thread):
     """A second app that is never pushed: each request gets its own app context (`g`, locale), as in
     production, and CSRF is checked for real."""
     db.session.remove()  # release the fixture's SQLite transaction
-    return create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    real = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    yield real
+    with real.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def real_login(app, email: str):
@@ -135,6 +139,7 @@ def test_a_change_made_by_another_process_shows_although_this_one_cached_the_pag
         ideas.add_comment(idea, db.session.get(User, senior_id), "Posted through another process")
         db.session.commit()
         db.session.remove()
+        db.engine.dispose()
 
     assert "Posted through another process" in page(client, thread["idea_id"])
 

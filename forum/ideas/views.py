@@ -72,8 +72,10 @@ def new():
 def show(idea_id: int):
     """An idea and its thread; the parts every viewer shares come from a cache keyed on the idea's version."""
     idea = ideas.get_idea(idea_id)
-    status_form = StatusForm(status=idea.status)
-    status_form.status.choices = [(s, s.replace("_", " ")) for s in IDEA_STATUSES]
+    status_form = None  # only senior users and staff see it; building a form costs on every view
+    if current_user.is_senior or current_user.is_staff:
+        status_form = StatusForm(status=idea.status)
+        status_form.status.choices = [(s, s.replace("_", " ")) for s in IDEA_STATUSES]
     from forum.followup.service import waiting_on
 
     shared = page_cache.rendered(idea)
