@@ -195,7 +195,13 @@ def main() -> int:
                 first.url, author, "/ideas", {"title": "Benchmark idea 2", "body": "Fan-out", "category": 1}
             )
             label = "2 processes + Redis"
-            results.append(run_phase(label, [first.url, second.url], first.url, tokens, idea["id"], args))
+            try:
+                results.append(run_phase(label, [first.url, second.url], first.url, tokens, idea["id"], args))
+            except Exception:
+                for server in site.servers:  # the servers' own account of what went wrong
+                    lines = [ln for ln in server.log.read_text().splitlines() if "/socket.io/" not in ln]
+                    print(f"--- {server.url} log tail ---", *lines[-30:], sep="\n", file=sys.stderr)
+                raise
             report(results[-1])
     print("target: p95 < 100 ms and 0 lost")
     return 0 if all(r["p95"] < 100 and r["lost"] == 0 for r in results) else 1

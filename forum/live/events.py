@@ -68,11 +68,22 @@ def authenticated(handler: Callable) -> Callable:
     def wrapped(*args: Any) -> Any:
         user = _recheck(_identities.get(request.sid))
         if user is None:
+            _end_transaction()
             disconnect()
             return {"ok": False, "error": "not authenticated"}
         return handler(user, *args)
 
     return wrapped
+
+
+def _end_transaction() -> None:
+    """Close the read transaction before Redis or socket I/O.
+
+    Under gevent, I/O yields to other greenlets; on SQLite every transaction
+    holds the write lock (BEGIN IMMEDIATE), and a greenlet waiting for it blocks
+    the whole process, so a transaction left open across I/O stalls the worker.
+    """
+    db.session.commit()
 
 
 def _idea_id(data: object) -> int:
@@ -94,9 +105,11 @@ def on_connect(auth=None):
     if found is None:
         raise ConnectionRefusedError("authentication required")
     user, identity = found
+    user_id = user.id
+    _end_transaction()
     _identities[request.sid] = identity
-    join_room(user_room(user.id))
-    registry().add_socket(user.id, request.sid)
+    join_room(user_room(user_id))
+    registry().add_socket(user_id, request.sid)
 
 
 @socketio.on("disconnect")
@@ -115,11 +128,13 @@ def on_disconnect(reason=None):
 @authenticated
 def join_idea(user: User, data=None):
     """Sent by a client opening an idea page; adds it to the idea's room. Everyone there gets `viewers`."""
-    idea = ideas.get_idea(_idea_id(data))
-    join_room(idea_room(idea.id))
-    _joined.setdefault(request.sid, set()).add(idea.id)
-    registry().add_viewer(idea.id, request.sid, user.id, user.name)
-    _emit_viewers(idea.id)
+    idea_id = ideas.get_idea(_idea_id(data)).id
+    user_id, name = user.id, user.name
+    _end_transaction()
+    join_room(idea_room(idea_id))
+    _joined.setdefault(request.sid, set()).add(idea_id)
+    registry().add_viewer(idea_id, request.sid, user_id, name)
+    _emit_viewers(idea_id)
     return {"ok": True}
 
 
@@ -128,6 +143,7 @@ def join_idea(user: User, data=None):
 def leave_idea(user: User, data=None):
     """Sent by a client leaving an idea page; removes it from the room. Everyone there gets `viewers`."""
     idea_id = _idea_id(data)
+    _end_transaction()
     if idea_id not in _joined.get(request.sid, set()):
         return {"ok": False, "error": "not in this idea's room"}
     leave_room(idea_room(idea_id))
