@@ -318,6 +318,8 @@ def test_a_crash_between_commit_and_indexing_heals_on_next_start(world, app, app
         assert worker.pending(app) == 0  # the row goes once the index has the change
     finally:
         worker.indexer_for(restarted).stop()
+        with restarted.app_context():
+            db.engine.dispose()  # the second app's pool; the fixture only disposes its own
 
 
 def test_search_sync_command_drains_the_outbox(world, app, monkeypatch, runner):
