@@ -58,6 +58,8 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ("en", "bn")
     WTF_CSRF_TIME_LIMIT = None
+    # WTForms ships no Bangla messages, and its i18n lookup re-reads catalogs on every form.
+    WTF_I18N_ENABLED = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     TESTING = False

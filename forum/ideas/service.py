@@ -77,6 +77,12 @@ def update_category(category: Category, name: str, office_code: str | None) -> C
 # Ideas --------------------------------------------------------------------
 
 
+def _touch(idea: Idea) -> None:
+    """Bump the idea's version (it keys the rendered-page cache) in SQL, so concurrent
+    changes on PostgreSQL each get their own number instead of overwriting one another."""
+    idea.version = Idea.version + 1
+
+
 def _category(value: object) -> Category:
     if value is None or value == "":
         raise ValidationError("category", "category is required")
@@ -162,7 +168,7 @@ def update_idea(idea: Idea, editor: User, title: object, body: object, category:
     idea.category = _category(category)
     idea.tags = _tags(tags)
     idea.edited_at = utcnow()
-    idea.version += 1
+    _touch(idea)
     db.session.flush()
     outbox.record("idea", idea.id)
     return idea
@@ -175,7 +181,7 @@ def set_idea_status(idea: Idea, actor: User, status: str) -> Idea:
     if status not in IDEA_STATUSES:
         raise ValidationError("status", f"status must be one of {', '.join(IDEA_STATUSES)}")
     idea.status = status
-    idea.version += 1
+    _touch(idea)
     db.session.flush()
     outbox.record("idea", idea.id)
     return idea
@@ -185,7 +191,7 @@ def delete_idea(idea: Idea, actor: User) -> None:
     """Soft delete: the idea disappears from lists and search, its row stays for the record."""
     check_can_edit_idea(idea, actor)
     idea.deleted_at = utcnow()
-    idea.version += 1
+    _touch(idea)
     db.session.flush()
     outbox.record("idea", idea.id)
 
@@ -313,8 +319,8 @@ def add_comment(
         created_at=now,
     )
     db.session.add(comment)
-    idea.comment_count += 1
-    idea.version += 1
+    idea.comment_count = Idea.comment_count + 1
+    _touch(idea)
     db.session.flush()
     if author.is_senior and idea.first_response_at is None:
         idea.first_response_at = now
@@ -378,7 +384,7 @@ def edit_comment(comment: Comment, editor: User, body: object) -> Comment:
     comment.body = _body(body, limit=COMMENT_MAX)
     comment.body_html = render_markdown(comment.body)
     comment.edited_at = utcnow()
-    comment.idea.version += 1
+    _touch(comment.idea)
     db.session.flush()
     outbox.record("comment", comment.id)
     broadcast.comment_event("comment_updated", comment_dict(comment))
@@ -391,7 +397,7 @@ def delete_comment(comment: Comment, actor: User) -> Comment:
     comment.deleted_at = utcnow()
     comment.body = ""
     comment.body_html = ""
-    comment.idea.version += 1
+    _touch(comment.idea)
     db.session.flush()
     outbox.record("comment", comment.id)
     broadcast.comment_event("comment_deleted", comment_dict(comment))
