@@ -10,3 +10,6 @@ worker_connections = 2000
 timeout = 60
 graceful_timeout = 10
 accesslog = "-"
+# gunicorn 27's control socket has one default path per user, which several
+# processes on one host would fight over; the forum does not use it.
+control_socket_disable = True
