@@ -146,6 +146,9 @@ def main() -> None:
             db.drop_all()
             db.create_all()
             seed_time, _ = timed(lambda: seed(args.ideas, args.offices, random.Random(42)))
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect() as conn:  # a live database has statistics; a fresh seed needs them
+                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
             print(
                 f"database: {db.engine.dialect.name}; seeded {args.ideas:,} ideas, "
                 f"{args.offices} offices in {seed_time:.1f} s"

@@ -541,7 +541,7 @@ def test_holidays_page_is_for_admins_only(world, staff_client):
 @pytest.fixture
 def flagged(tree, runner):
     idea = post(tree["upz_officer"], tree["health"])
-    land = post(tree["upz_officer"], tree["land"], title="Land idea for the API")
+    land = post(tree["upz_officer"], tree["land"], POSTED + timedelta(hours=1), title="Land idea for the API")
     run_scan(runner, FLAG_DUE)
     return {"idea": idea, "land": land, "flag": flag_of(idea)}
 
