@@ -446,3 +446,25 @@ def test_background_indexer_works_under_gevent(world, app, tmp_path):
     out = subprocess.run([sys.executable, str(script), *args], cwd=ROOT, env=env, capture_output=True, timeout=120)
     assert out.returncode == 0, out.stderr.decode()
     assert json.loads(out.stdout.decode().strip().splitlines()[-1])["delay"] < 1.0
+
+
+def test_an_index_of_an_older_layout_is_replaced_and_rebuilt_by_the_indexer(world, app, officer_api):
+    idea = post(world, "Layout upgrade idea", "Reindexed after an upgrade.")
+    key, index_dir = f"idea:{idea.id}", app.config["SEARCH_INDEX_DIR"]
+    db.session.rollback()
+    assert key in indexed(app)
+    # As a new process of a newer release would find it: a version file from an older layout.
+    (Path(index_dir) / "schema-version").write_text("1\n")
+    index._indexes.pop(index_dir, None)
+    assert index.rebuild_needed(index_dir) and indexed(app) == set()
+    app.config["SEARCH_SYNC"] = False
+    try:
+        worker.wake()  # the indexer's start, as on the first request
+        clock = time.monotonic()
+        while (key not in indexed(app) or index.rebuild_needed(index_dir)) and time.monotonic() - clock < 10:
+            time.sleep(0.05)
+        assert key in indexed(app) and not index.rebuild_needed(index_dir)
+        assert keys(hits(officer_api, q="upgrade")) == [("idea", idea.id)]
+    finally:
+        worker.indexer_for(app).stop()
+        app.config["SEARCH_SYNC"] = True

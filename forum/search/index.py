@@ -3,12 +3,12 @@
 Everything here takes and returns plain Python values (dicts, lists, strings),
 so another engine could replace Whoosh by rewriting this one file.
 
-Text is analysed the same way at index and query time: a tokenizer whose word
-pattern includes every Unicode combining mark (so Bangla vowel signs and
-viramas never split a word), then NFC + casefold + folding of the Arabic/Farsi
-letter variants Urdu writers mix. Each text field has a stemmed twin and an
-unstemmed twin; queries ask both, because the English stemmer is odd in places
-("running" -> "runn").
+Text is analysed the same way at index and query time: NFC + casefold +
+folding of the Arabic/Farsi letter variants Urdu writers mix, then a word
+pattern that includes every Unicode combining mark (so Bangla vowel signs and
+viramas never split a word), stop words out, then the English stemmer. Title
+and body are indexed stemmed (with positions, for phrases); a `spell` field
+keeps the unstemmed words for "did you mean".
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from whoosh import formats, scoring
 from whoosh import index as whoosh_index
 from whoosh import query as Q
-from whoosh import scoring
-from whoosh.analysis import Filter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.fields import DATETIME, ID, NUMERIC, TEXT, Schema
+from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.fields import DATETIME, ID, TEXT, FieldType, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.lang.porter import stem as porter_stem
 from whoosh.support.levenshtein import distance
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR, LockError
@@ -44,6 +46,7 @@ __all__ = [
     "snippet",
     "writing",
     "rebuild",
+    "rebuild_needed",
     "all_keys",
 ]
 
@@ -64,10 +67,10 @@ class IndexBusy(RuntimeError):
 # Analysis -----------------------------------------------------------------
 
 
-def _mark_ranges() -> str:
-    """A regex character class body covering every combining mark (categories Mn, Mc, Me)."""
+def _mark_ranges(lo: int, hi: int) -> str:
+    """A regex character class body covering every combining mark (categories Mn, Mc, Me) in [lo, hi)."""
     ranges, start = [], None
-    for cp in list(range(0x20000)) + list(range(0xE0100, 0xE01F0)):
+    for cp in range(lo, hi):
         is_mark = unicodedata.category(chr(cp))[0] == "M"
         if is_mark and start is None:
             start = cp
@@ -75,12 +78,23 @@ def _mark_ranges() -> str:
             ranges.append((start, cp - 1))
             start = None
     if start is not None:
-        ranges.append((start, 0xE01EF))
+        ranges.append((start, hi - 1))
     return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b != a else "") for a, b in ranges)
 
 
-# \w plus marks plus ZWNJ/ZWJ (which Bangla and Persian use inside words).
-WORD_PATTERN = re.compile(r"[\w" + _mark_ranges() + "\u200c\u200d]+")
+# \w plus marks plus ZWNJ/ZWJ (which Bangla and Persian use inside words). The re module tests a class's
+# astral ranges one by one for every character outside \w, which made tokenising 3x slower: text with no
+# astral character (nearly all) uses the BMP-only class, which matches exactly the same words in it.
+_BMP_MARKS = _mark_ranges(0, 0x10000)
+_WORD_BMP = re.compile(r"[\w" + _BMP_MARKS + "\u200c\u200d]+")
+WORD_PATTERN = re.compile(
+    r"[\w" + _BMP_MARKS + _mark_ranges(0x10000, 0x20000) + _mark_ranges(0xE0100, 0xE01F0) + "\u200c\u200d]+"
+)
+
+
+def _word_pattern(text: str) -> re.Pattern:
+    return _WORD_BMP if not text or max(text) <= "\uffff" else WORD_PATTERN
+
 
 # Urdu is typed with Arabic and Farsi code points for the same letters.
 _FOLD = str.maketrans(
@@ -105,41 +119,97 @@ def normalise(text: str) -> str:
     return _HARAKAT.sub("", text.translate(_FOLD))
 
 
-class NormaliseFilter(Filter):
-    """Applies normalise() to each token; drops tokens that become empty."""
+_normalise_word = lru_cache(maxsize=100_000)(normalise)
+_stem = lru_cache(maxsize=200_000)(porter_stem)
+_STOP_WORDS = frozenset(STOP_WORDS)
 
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = normalise(t.text)
-            if t.text:
+
+def words(text: str, stop: bool = True) -> list[str]:
+    """The normalised words of text, in order (stop words and one-letter words dropped unless stop=False).
+
+    The whole text is normalised once and then split: the same words as splitting
+    first and normalising each, at a fraction of the cost (only marks, ZWNJ/ZWJ
+    and tatweel change, and those are inside words either way).
+    """
+    text = normalise(text)
+    found = _word_pattern(text).findall(text)
+    if stop:
+        return [w for w in found if len(w) > 1 and w not in _STOP_WORDS]
+    return found
+
+
+class Analyzer(Tokenizer):
+    """Tokenizer, normaliser, stop filter and (optionally) stemmer in one pass.
+
+    Replaces a chain of Whoosh filters (a generator and a token per stage): the
+    analysis was most of the indexing time. Positions are consecutive over the
+    kept words, as Whoosh's StopFilter renumbers them, so a phrase may span a
+    dropped stop word. With chars=True (snippets) each word is normalised on its
+    own, so the offsets point into the original text.
+    """
+
+    def __init__(self, stem: bool = False, stop: bool = True):
+        self.stem, self.stop = stem, stop
+        self.is_morph = stem
+
+    def __eq__(self, other: object) -> bool:
+        return self.__class__ is other.__class__ and (self.stem, self.stop) == (other.stem, other.stop)
+
+    def __call__(  # noqa: PLR0913 (Whoosh's analyzer signature)
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        t.boost, t.stopped = 1.0, False
+        pos, stem, stop = start_pos, self.stem, self.stop
+        if chars:
+            for m in _word_pattern(value).finditer(value):
+                word = _normalise_word(m.group())
+                if not word or (stop and (len(word) < 2 or word in _STOP_WORDS)):
+                    continue
+                t.text = _stem(word) if stem else word
+                t.startchar, t.endchar = start_char + m.start(), start_char + m.end()
+                if positions:
+                    t.pos, pos = pos, pos + 1
                 yield t
+            return
+        for word in words(value, stop=stop):
+            t.text = _stem(word) if stem else word
+            if positions:
+                t.pos, pos = pos, pos + 1
+            yield t
 
 
-def _exact_analyzer(stop: bool = True):
-    chain = RegexTokenizer(WORD_PATTERN) | NormaliseFilter()
-    return chain | StopFilter() if stop else chain
+EXACT = Analyzer()
+STEM = Analyzer(stem=True)
+_PLAIN = Analyzer(stop=False)  # for snippets: every word, with character offsets
 
-
-EXACT = _exact_analyzer()
-STEM = _exact_analyzer() | StemFilter()
-_PLAIN = _exact_analyzer(stop=False)  # for snippets: every word, with character offsets
-_STEMMER = StemFilter()
-
-
-def _stem(word: str) -> str:
-    return _STEMMER.stemfn(word)
-
+# Bump when the schema or the analysis changes: an index written by another version is replaced on open and
+# marked for a rebuild (see rebuild_needed()).
+SCHEMA_VERSION = 2
+_VERSION_FILE = "schema-version"
+_REBUILD_MARKER = "rebuild-needed"
 
 SCHEMA = Schema(
-    key=ID(unique=True, stored=True),  # "idea:12", "comment:34"
-    kind=ID(stored=True),
-    doc_id=NUMERIC(stored=True),
+    key=ID(unique=True, stored=True),  # "idea:12", "comment:34": the type and id of a hit
+    kind=ID,
     idea_id=ID(stored=True),
+    # Stemmed only: the unstemmed twins doubled the postings (indexing time) and changed no query's hits,
+    # since the query is stemmed the same way.
     title=TEXT(analyzer=STEM, phrase=True, field_boost=TITLE_BOOST),
-    title_exact=TEXT(analyzer=EXACT, phrase=False, field_boost=TITLE_BOOST),
     body=TEXT(analyzer=STEM, phrase=True),
-    body_exact=TEXT(analyzer=EXACT, phrase=False),
     tags=TEXT(analyzer=EXACT, phrase=False, field_boost=TAG_BOOST),
+    # Unstemmed words for "did you mean" (never scored). A rebuild puts each word in one document only.
+    spell=FieldType(formats.Existence(), analyzer=EXACT, scorable=False),
     author_id=ID,
     office=ID,
     category=ID,
@@ -148,7 +218,7 @@ SCHEMA = Schema(
 )
 
 # Title weighted over body by field_boost; BM25F's length normalisation is milder for short titles.
-_WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_exact_B=0.5)
+_WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)
 
 
 # Opening and writing ------------------------------------------------------
@@ -170,12 +240,18 @@ def _open(index_dir: str):
         if not try_for(create_lock.acquire, timeout=30, delay=0.05):
             raise IndexBusy("search index is being created by another process")
         try:
-            if whoosh_index.exists_in(index_dir):
-                ix = whoosh_index.open_dir(index_dir)
-                if set(ix.schema.names()) != set(SCHEMA.names()):
-                    ix = whoosh_index.create_in(index_dir, SCHEMA)  # an old layout: rebuilt by `search reindex`
-            else:
+            if not whoosh_index.exists_in(index_dir):
                 ix = whoosh_index.create_in(index_dir, SCHEMA)
+                _write_version(index_dir)
+            elif _read_version(index_dir) != SCHEMA_VERSION:
+                # Written by another version of this module: its terms would not match our queries. Start
+                # empty and ask for a rebuild from the database (the indexer does it; see rebuild_needed()).
+                with open(os.path.join(index_dir, _REBUILD_MARKER), "w") as f:
+                    f.write("schema changed\n")
+                ix = whoosh_index.create_in(index_dir, SCHEMA)
+                _write_version(index_dir)
+            else:
+                ix = whoosh_index.open_dir(index_dir)
         finally:
             create_lock.release()
         _indexes[index_dir] = ix
@@ -183,7 +259,26 @@ def _open(index_dir: str):
         return ix
 
 
-def _to_whoosh(doc: dict) -> dict:
+def _read_version(index_dir: str) -> int | None:
+    try:
+        with open(os.path.join(index_dir, _VERSION_FILE)) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_version(index_dir: str) -> None:
+    with open(os.path.join(index_dir, _VERSION_FILE), "w") as f:
+        f.write(f"{SCHEMA_VERSION}\n")
+
+
+def rebuild_needed(index_dir: str) -> bool:
+    """True when the index was replaced because its layout was old, and no rebuild has filled it since."""
+    _open(index_dir)
+    return os.path.exists(os.path.join(os.fspath(index_dir), _REBUILD_MARKER))
+
+
+def _to_whoosh(doc: dict, spell: str | None = None) -> dict:
     created = doc.get("created")
     if isinstance(created, datetime) and created.tzinfo is not None:
         created = created.astimezone(UTC).replace(tzinfo=None)  # Whoosh DATETIME is naive
@@ -191,12 +286,10 @@ def _to_whoosh(doc: dict) -> dict:
     return {
         "key": doc["key"],
         "kind": doc["type"],
-        "doc_id": int(doc["id"]),
         "idea_id": str(doc["idea_id"]),
         "title": title,
-        "title_exact": title,
         "body": body,
-        "body_exact": body,
+        "spell": f"{title} {body}" if spell is None else spell,
         "tags": " ".join(doc.get("tags") or ()),
         "author_id": str(doc.get("author_id") or ""),
         "office": (doc.get("office") or "").lower(),
@@ -276,9 +369,21 @@ def remove_documents(keys: Iterable[str], index_dir: str, idea_ids: Iterable[int
         w.remove(keys, idea_ids)
 
 
-def rebuild(docs: Iterable[dict], index_dir: str, procs: int = 2, limitmb: int = 256, timeout: float = 60.0) -> int:
-    """Replace the whole index with docs in one commit; searches see the old index until then."""
+def rebuild(
+    docs: Iterable[dict],
+    index_dir: str,
+    procs: int = 2,
+    limitmb: int = 256,
+    timeout: float = 60.0,
+    only_if_needed: bool = False,
+) -> int | None:
+    """Replace the whole index with docs in one commit; searches see the old index until then.
+
+    With only_if_needed, does nothing (and answers None) unless rebuild_needed() still
+    holds once the write lock is ours: another process may have rebuilt meanwhile.
+    """
     ix = _open(index_dir)
+    marker = os.path.join(os.fspath(index_dir), _REBUILD_MARKER)
     try:
         if procs > 1:
             writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb, timeout=timeout, delay=0.05)
@@ -286,15 +391,24 @@ def rebuild(docs: Iterable[dict], index_dir: str, procs: int = 2, limitmb: int =
             writer = ix.writer(limitmb=limitmb, timeout=timeout, delay=0.05)
     except LockError as exc:
         raise IndexBusy(f"search index busy for more than {timeout} s") from exc
-    n = 0
+    if only_if_needed and not os.path.exists(marker):
+        writer.cancel()
+        return None
+    n, seen = 0, set()
     try:
         for doc in docs:
-            writer.add_document(**_to_whoosh(doc))
+            # Each word goes into the spell field of the first document that has it: did-you-mean needs the
+            # vocabulary, not a posting per word and document (that doubled the indexing work).
+            new = set(words(f"{doc.get('title') or ''} {doc.get('body') or ''}")) - seen
+            seen |= new
+            writer.add_document(**_to_whoosh(doc, spell=" ".join(new)))
             n += 1
     except BaseException:
         writer.cancel()
         raise
     writer.commit(mergetype=CLEAR)
+    if os.path.exists(marker):
+        os.remove(marker)
     return n
 
 
@@ -402,15 +516,7 @@ def parse(text: str) -> ParsedQuery:
 
 def _word_query(word: str) -> Q.Query:
     stem = _stem(word)
-    return Q.Or(
-        [
-            Q.Term("title", stem, boost=TITLE_BOOST),
-            Q.Term("title_exact", word, boost=TITLE_BOOST),
-            Q.Term("body", stem),
-            Q.Term("body_exact", word),
-            Q.Term("tags", word),
-        ]
-    )
+    return Q.Or([Q.Term("title", stem, boost=TITLE_BOOST), Q.Term("body", stem), Q.Term("tags", word)])
 
 
 def _phrase_query(words: list[str]) -> Q.Query:
@@ -450,15 +556,17 @@ def _suggest(searcher, parsed: ParsedQuery, original: str) -> str | None:
     reader = searcher.reader()
     suggestion, changed = original, False
     for typed, word in parsed.raw_words:
-        if reader.doc_frequency("body_exact", word) or reader.doc_frequency("title_exact", word):
+        stem = _stem(word)
+        if reader.doc_frequency("body", stem) or reader.doc_frequency("title", stem):
             continue
         best = None
-        for field_name in ("title_exact", "body_exact"):
-            for candidate in searcher.corrector(field_name).suggest(word, limit=3, maxdist=2, prefix=1):
-                freq = reader.doc_frequency(field_name, candidate)
-                rank = (distance(word, candidate), -freq)
-                if best is None or rank < best[0]:
-                    best = (rank, candidate)
+        for candidate in searcher.corrector("spell").suggest(word, limit=5, maxdist=2, prefix=1):
+            # The spell field holds each word once after a rebuild: rank by how many posts have its stem.
+            cstem = _stem(candidate)
+            freq = reader.doc_frequency("body", cstem) + reader.doc_frequency("title", cstem)
+            rank = (distance(word, candidate), -freq)
+            if freq and (best is None or rank < best[0]):
+                best = (rank, candidate)
         if best is not None:
             suggestion = re.sub(re.escape(typed), best[1], suggestion, count=1)
             changed = True
@@ -480,16 +588,19 @@ def search(query: str, filters: dict | None, page: int, index_dir: str, per_page
         results = s.search(q, limit=page * per_page, filter=flt)
         exact = results.has_exact_length()
         total = len(results) if exact else max(results.estimated_length(), results.scored_length())
-        hits = [
-            {
-                "key": hit["key"],
-                "type": hit["kind"],
-                "id": hit["doc_id"],
-                "idea_id": int(hit["idea_id"]),
-                "score": round(float(hit.score), 4),
-            }
-            for hit in results[(page - 1) * per_page : page * per_page]
-        ]
+        hits = []
+        for hit in results[(page - 1) * per_page : page * per_page]:
+            fields = hit.fields()
+            kind, _, doc_id = fields["key"].partition(":")
+            hits.append(
+                {
+                    "key": fields["key"],
+                    "type": kind,
+                    "id": int(doc_id),
+                    "idea_id": int(fields["idea_id"]),
+                    "score": round(float(hit.score), 4),
+                }
+            )
         suggestion = _suggest(s, parsed, clean_query(query)) if total == 0 and parsed.raw_words else None
     pages = min(MAX_PAGES, math.ceil(total / per_page)) if total else 0
     return {

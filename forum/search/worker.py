@@ -17,17 +17,46 @@ same code runs as a greenlet. In tests, SEARCH_SYNC drains inline on wake.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app
 
 from forum.extensions import db
-from forum.models import SearchOutbox
+from forum.models import SearchOutbox, utcnow
 from forum.search import index, service
 
 BATCH = 500
+# Posts saved while a rebuild reads the database are indexed again afterwards; the margin
+# covers changes stamped before they committed.
+CATCH_UP_MARGIN = timedelta(minutes=2)
+
+
+def rebuild(app: Flask, procs: int = 2, only_if_needed: bool = False) -> tuple[int, float]:
+    """Rebuild the index from the database, then catch up; answers (documents, seconds)."""
+    started, clock = utcnow(), time.perf_counter()
+    with app.app_context():
+        with so.Session(db.engine) as session:
+            count = index.rebuild(
+                service.all_documents(session),
+                app.config["SEARCH_INDEX_DIR"],
+                procs=procs,
+                limitmb=256,
+                only_if_needed=only_if_needed,
+            )
+        elapsed = time.perf_counter() - clock
+        if count is None:
+            return 0, elapsed
+        # Changes drained into the old index while the new one was built are in no outbox row any more.
+        with so.Session(db.engine) as session, session.begin():
+            service.requeue_changed_since(session, started - CATCH_UP_MARGIN)
+        drain(app)
+    return count, elapsed
 
 
 def drain(app: Flask | None = None, limit: int | None = None) -> int:
@@ -69,6 +98,14 @@ def _drain_batch(app: Flask) -> int:
         return len(rows)
 
 
+def _gevent_patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")
+
+
 def pending(app: Flask | None = None) -> int:
     """How many outbox rows wait for indexing."""
     app = app or current_app._get_current_object()
@@ -105,6 +142,21 @@ class Indexer:
 
     def _run(self) -> None:
         poll = float(self.app.config.get("SEARCH_POLL_SECONDS", 10))
+        try:
+            # An index written by an older version of the search module was replaced by an empty one.
+            if index.rebuild_needed(self.app.config["SEARCH_INDEX_DIR"]):
+                self.app.logger.warning("search index layout changed: rebuilding it from the database")
+                if _gevent_patched():
+                    # Whoosh's indexing processes (multiprocessing) block a gevent-patched process; the
+                    # server's app is built from the environment (wsgi.py), so the CLI sees the same config.
+                    subprocess.run(
+                        [sys.executable, "-m", "flask", "--app", "wsgi", "search", "reindex", "--if-needed"],
+                        check=True,
+                    )
+                else:
+                    rebuild(self.app, only_if_needed=True)
+        except Exception:  # searches work on what is indexed; `flask search reindex` can finish the job
+            self.app.logger.exception("search index rebuild failed")
         while not self.stopping:
             # Draining first also heals rows left by a crash or by another process.
             self.event.clear()
