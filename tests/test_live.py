@@ -12,6 +12,7 @@ from forum.extensions import db, socketio
 from forum.ideas import service as ideas
 from forum.live import registry as registry_module
 from forum.live.registry import MemoryRegistry, RedisRegistry
+from forum.live.throttle import init_throttle
 from forum.models import User
 from tests.browser.servers import PASSWORD, Site, api_post, api_token, csrf_token, login_session
 
@@ -265,6 +266,60 @@ def test_post_comment_event_refuses_bad_input_and_writes_nothing(world, login, s
     assert events(sock, "comment_created") == []
     db.session.expire_all()
     assert ideas.thread(idea) == [] and idea.comment_count == 0
+
+
+def _limit_comments(app, limit: str, **config) -> None:
+    """Rate limiting on for this app (conftest turns it off), with `limit` for post_comment."""
+    app.config.update({"RATELIMIT_ENABLED": True, "LIVE_COMMENT_RATE_LIMIT": limit, **config})
+    init_throttle(app)
+
+
+def test_post_comment_event_is_rate_limited_per_user(app, world, login, sockets, idea):
+    _limit_comments(app, "3 per minute")
+    poster = sockets(login(world["officer2"]))
+    watcher = sockets(login(world["officer"]))
+    join(watcher, idea.id)
+    watcher.get_received()
+    for i in range(3):
+        assert poster.emit("post_comment", {"idea_id": idea.id, "body": f"Comment {i}"}, callback=True)["ok"] is True
+    over = poster.emit("post_comment", {"idea_id": idea.id, "body": "One too many"}, callback=True)
+    assert over == {"ok": False, "error": "rate limited"}
+    assert poster.is_connected()
+    assert [e["comment"]["body"] for e in events(watcher, "comment_created")] == ["Comment 0", "Comment 1", "Comment 2"]
+    db.session.expire_all()
+    assert idea.comment_count == 3
+    # Another user has their own budget.
+    other = sockets(login(world["senior"]))
+    assert other.emit("post_comment", {"idea_id": idea.id, "body": "Mine"}, callback=True)["ok"] is True
+
+
+def test_post_comment_rate_limit_counts_tabs_and_tokens_of_one_user_together(app, world, login, sockets, idea):
+    _limit_comments(app, "2 per minute")
+    tab = sockets(login(world["officer2"]))
+    by_token = sockets(auth={"token": token_for(world["officer2"])})
+    assert tab.emit("post_comment", {"idea_id": idea.id, "body": "a"}, callback=True)["ok"] is True
+    assert by_token.emit("post_comment", {"idea_id": idea.id, "body": "b"}, callback=True)["ok"] is True
+    assert tab.emit("post_comment", {"idea_id": idea.id, "body": "c"}, callback=True)["error"] == "rate limited"
+    assert by_token.emit("post_comment", {"idea_id": idea.id, "body": "d"}, callback=True)["error"] == "rate limited"
+
+
+def test_post_comment_is_not_limited_when_rate_limiting_is_off(app, world, login, sockets, idea):
+    _limit_comments(app, "2 per minute", RATELIMIT_ENABLED=False)
+    sock = sockets(login(world["officer2"]))
+    acks = [sock.emit("post_comment", {"idea_id": idea.id, "body": f"c{i}"}, callback=True) for i in range(5)]
+    assert all(ack["ok"] for ack in acks)
+
+
+def test_post_comment_rate_limit_is_shared_through_redis(app):
+    # Two throttles on one Redis stand for two server processes.
+    config = {"RATELIMIT_STORAGE_URI": REDIS_QUEUE, "RATELIMIT_KEY_PREFIX": f"psi-test-{uuid.uuid4().hex}"}
+    _limit_comments(app, "2 per minute", **config)
+    one = app.extensions["forum_live_throttle"]
+    two = init_throttle(app)
+    assert one is not two
+    assert one.allow_comment(7) and two.allow_comment(7)
+    assert not one.allow_comment(7) and not two.allow_comment(7)
+    assert one.allow_comment(8)
 
 
 # Notifications ---------------------------------------------------------------------

@@ -25,6 +25,7 @@ from forum.ideas import service as ideas
 from forum.ideas.serializers import comment_dict
 from forum.live.broadcast import idea_room, user_room
 from forum.live.registry import registry
+from forum.live.throttle import throttle
 from forum.models import User
 from forum.validation import parse_int
 
@@ -156,7 +157,16 @@ def leave_idea(user: User, data=None):
 @socketio.on("post_comment")
 @authenticated
 def post_comment(user: User, data=None):
-    """Sent by a client commenting; the room gets comment_created after the commit, as from a page or the API."""
+    """Sent by a client commenting; the room gets comment_created after the commit, as from a page or the API.
+
+    Limited per user like the API's comment endpoint; past the limit the ack is {"ok": false, "error": "rate limited"}.
+    """
+    limits = throttle()
+    if limits is not None:
+        user_id = user.id
+        _end_transaction()  # the count may live in Redis
+        if not limits.allow_comment(user_id):
+            return {"ok": False, "error": "rate limited"}
     idea = ideas.get_idea(_idea_id(data))
     comment = ideas.add_comment(idea, user, data.get("body"), data.get("parent_id"))
     payload = comment_dict(comment)  # before the commit expires the attributes
