@@ -9,6 +9,8 @@
   if (!script || typeof io !== "function") return;
   var cfg = script.dataset;
   var me = Number(cfg.userId);
+  var isAdmin = cfg.admin === "1";
+  var root = cfg.scriptRoot || "";  // the app may be mounted under a prefix
   var text = {};
   try { text = JSON.parse(cfg.i18n || "{}"); } catch (e) { text = {}; }
   function t(key, fallback) { return text[key] || fallback; }
@@ -76,15 +78,59 @@
     }
   }
 
-  // Edit and delete controls are per viewer and rendered by the server only (the thread
-  // markup is cached and shared); a live comment gets them on the next page load.
+  // Any CSRF token of this page will do: they are per session, not per form.
+  function csrfToken() {
+    var input = document.querySelector("#comment-form input[name=csrf_token]") ||
+      document.querySelector("input[name=csrf_token]");
+    return input ? input.value : "";
+  }
+
+  // The viewer's Edit/Delete, the same markup as forum/ideas/cache.py _controls: Edit and
+  // Delete for the author, Delete alone for an admin. Built here, never sent in the page,
+  // so a page never holds links to comments its viewer may not change.
+  function controls(box, c) {
+    var own = c.author.id === me;
+    if (!own && !isAdmin) return;
+    var base = root + "/comments/" + encodeURIComponent(c.id);
+    box.appendChild(document.createTextNode(" "));
+    if (own) {
+      var edit = el("a", "edit-comment", t("edit", "Edit"));
+      edit.href = base + "/edit";
+      box.appendChild(edit);
+    }
+    var form = el("form", "inline");
+    form.method = "post";
+    form.action = base + "/delete";
+    var token = el("input");
+    token.type = "hidden";
+    token.name = "csrf_token";
+    token.value = csrfToken();
+    form.appendChild(token);
+    var button = el("button", "link danger", t("delete", "Delete"));
+    button.type = "submit";
+    form.appendChild(button);
+    box.appendChild(form);
+  }
+
   function actions(c) {
     var box = el("div", "comment-actions");
     var reply = el("button", "link reply-button", t("reply", "Reply"));
     reply.type = "button";
     reply.dataset.parent = String(c.id);
     box.appendChild(reply);
+    controls(box, c);
     return box;
+  }
+
+  // The heading's count: the catalog's one/other form (gettext's n != 1 rule, which English
+  // and Bangla share) with the new number in place of its digits.
+  function bumpCount(by) {
+    var count = document.getElementById("comment-count");
+    if (!count) return;
+    var n = (parseInt(count.dataset.count, 10) || 0) + by;
+    count.dataset.count = String(n);
+    var form = n === 1 ? count.dataset.one : count.dataset.other;
+    if (form) count.textContent = form.replace(/\d+/, String(n));
   }
 
   // The same shape as templates/ideas/_comment.html.
@@ -113,6 +159,7 @@
     var parent = c.parent_id ? document.getElementById("c" + c.parent_id) : null;
     var target = parent ? parent.querySelector(":scope > ol.replies") : list;
     (target || list).appendChild(renderComment(c));
+    bumpCount(1);
   }
 
   function onUpdated(data) {
@@ -136,6 +183,30 @@
     li.classList.add("removed");
     fillHead(li.querySelector(":scope > .comment-head"), c);
     li.querySelectorAll(":scope > .comment-body, :scope > .comment-actions").forEach(function (n) { n.remove(); });
+  }
+
+  // Delete without leaving the page, for server-rendered and live-built controls alike; the
+  // comment_deleted event (or this response) marks it removed. Any failure falls back to the
+  // plain form post, so the server's answer is shown.
+  function markDeleted(id) {
+    onDeleted({ idea_id: ideaId, comment: { id: id, deleted: true } });
+  }
+  if (list && window.fetch && window.FormData) {
+    list.addEventListener("submit", function (event) {
+      var form = event.target;
+      var match = /\/comments\/(\d+)\/delete$/.exec(form.getAttribute("action") || "");
+      if (!match) return;
+      event.preventDefault();
+      var button = form.querySelector("button");
+      if (button) button.disabled = true;
+      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (response) {
+          // Success redirects back to the idea; a lost session redirects to the login page.
+          if (!response.ok || /\/login$/.test(new URL(response.url).pathname)) throw new Error("refused");
+          markDeleted(Number(match[1]));
+        })
+        .catch(function () { form.submit(); });
+    });
   }
 
   function onViewers(data) {

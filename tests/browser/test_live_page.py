@@ -20,12 +20,16 @@ def server(tmp_path_factory):
     users = {
         f"officer.{run}@x.gov": (f"Officer {run}", "officer"),
         f"senior.{run}@x.gov": (f"Senior {run}", "senior"),
+        f"admin.{run}@x.gov": (f"Admin {run}", "admin"),
     }
     with Site(tmp_path_factory.mktemp("browser-site")) as site:
         site.create(users)
         url = site.start().url
-        officer, senior = list(users)
+        officer, senior, admin = list(users)
         yield {
+            "admin_email": admin,
+            "admin_name": users[admin][0],
+            "officer_name": users[officer][0],
             "url": url,
             "officer_email": officer,
             "officer": api_token(url, officer),
@@ -45,19 +49,31 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server):
+def _logged_in_page(browser, server, email):
     context = browser.new_context()
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(server["url"] + "/login")
-    page.fill("input[name=email]", server["officer_email"])
+    page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("form [type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+@pytest.fixture
+def page(browser, server):
+    page = _logged_in_page(browser, server, server["officer_email"])
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def admin_page(browser, server):
+    page = _logged_in_page(browser, server, server["admin_email"])
+    yield page
+    page.context.close()
 
 
 def test_senior_reply_through_the_api_appears_live_with_the_official_mark(page, server):
@@ -109,3 +125,61 @@ def test_senior_reply_through_the_api_appears_live_with_the_official_mark(page, 
             watcher.disconnect()
     assert page.evaluate("window.notReloaded") is True
     assert page.dialogs == []
+
+
+def test_own_comment_from_another_tab_arrives_with_edit_and_delete_and_the_count_follows(page, admin_page, server):
+    idea = api_post(server["url"], server["officer"], "/ideas", {"title": "Two tabs", "body": "b", "category": 1})
+    idea_url = f"{server['url']}/ideas/{idea['id']}"
+    page.goto(idea_url)
+    admin_page.goto(idea_url)
+    for tab in (page, admin_page):
+        assert tab.inner_text("#comment-count") == "0 comments"
+        tab.evaluate("window.notReloaded = true")
+    # Each tab shows the other as a viewer: both sockets are in the room.
+    page.wait_for_selector(f"#viewers:has-text('{server['admin_name']}')", timeout=10_000)
+    admin_page.wait_for_selector(f"#viewers:has-text('{server['officer_name']}')", timeout=10_000)
+
+    # The senior's comment (through the API) arrives too, without controls for the officer.
+    other = api_post(server["url"], server["senior"], f"/ideas/{idea['id']}/comments", {"body": "Seen"})
+    page.wait_for_selector(f"#c{other['id']}", timeout=10_000)
+    assert page.inner_text("#comment-count") == "1 comment"
+    assert page.query_selector(f"#c{other['id']} .edit-comment") is None
+    assert page.query_selector(f"#c{other['id']} form") is None
+
+    # The officer posts through the page form in a second tab of the same session.
+    second_tab = page.context.new_page()
+    second_tab.goto(idea_url)
+    second_tab.fill("#comment-form textarea[name=body]", "Posted from *another* tab")
+    second_tab.click("#comment-form [type=submit]")
+    second_tab.wait_for_url(lambda url: "#c" in url)
+    comment_id = int(second_tab.url.rsplit("#c", 1)[1])
+    second_tab.close()
+
+    item = page.wait_for_selector(f"#comments > li#c{comment_id}", timeout=10_000)
+    assert "another" in item.query_selector(".comment-body em").inner_text()
+    assert page.inner_text("#comment-count") == "2 comments"
+    edit = item.query_selector(".comment-actions a.edit-comment")
+    assert edit.inner_text() == "Edit" and edit.get_attribute("href") == f"/comments/{comment_id}/edit"
+    delete = item.query_selector(".comment-actions form.inline")
+    assert delete.get_attribute("action") == f"/comments/{comment_id}/delete"
+    assert delete.query_selector("input[name=csrf_token]").get_attribute("value")
+    assert delete.query_selector("button.link.danger").inner_text() == "Delete"
+
+    # An admin sees Delete (not Edit) on everyone's comments that arrive live.
+    admin_item = admin_page.wait_for_selector(f"#c{comment_id}", timeout=10_000)
+    assert admin_item.query_selector(".edit-comment") is None
+    assert admin_item.query_selector("form.inline button").inner_text() == "Delete"
+    assert admin_page.inner_text("#comment-count") == "2 comments"
+
+    # Deleting from the live-built control works in place: no reload, the comment shows as removed.
+    page.click(f"#c{comment_id} form.inline button")
+    page.wait_for_selector(f"#c{comment_id}.removed > .comment-head em", timeout=10_000)
+    assert page.query_selector(f"#c{comment_id} > .comment-body") is None
+    admin_page.wait_for_selector(f"#c{comment_id}.removed", timeout=10_000)
+    for tab in (page, admin_page):
+        assert tab.evaluate("window.notReloaded") is True
+        assert tab.dialogs == []
+    # The server agrees: after a reload the comment is still removed and the count unchanged.
+    page.goto(idea_url)
+    page.wait_for_selector(f"#c{comment_id}.removed", timeout=10_000)
+    assert page.inner_text("#comment-count") == "2 comments"
