@@ -556,7 +556,13 @@ def test_api_lists_flags_with_the_contract_shape(tree, flagged, api):
     assert [f["idea_id"] for f in api(tree["admin"]).get("/followup/flags?office=MIN").get_json()["items"]] == [
         flagged["land"].id
     ]
-    assert api(tree["staff"]).get("/followup/flags?status=resolved").get_json() == {"items": []}
+    assert api(tree["staff"]).get("/followup/flags?status=resolved").get_json() == {
+        "items": [],
+        "page": 1,
+        "per_page": 50,
+        "pages": 0,
+        "total": 0,
+    }
 
 
 def test_api_resolves_a_flag_once(tree, flagged, api):

@@ -1,4 +1,7 @@
-"""API follow-up routes: flags, resolving a flag, the response-time report (staff and admins)."""
+"""API follow-up routes: flags (paginated), resolving, reassigning and escalating a flag, the report.
+
+Staff and admins only (403 for other roles).
+"""
 
 from flask import Response, request
 
@@ -15,10 +18,18 @@ from forum.models import utcnow
 @bp.get("/followup/flags")
 @roles_required("staff", "admin")
 def list_flags():
-    """Flags, oldest idea first; `status` open (default) or resolved, `office` a code, `level`, `category`."""
+    """Flags, oldest idea first; `status` open (default), resolved or all, `office` a code, `level`, `category`,
+    `page` and `per_page` (at most 100, default 50)."""
     filters = service.parse_flag_filters(request.args)
-    flags = db.session.scalars(service.flags_query(**filters).limit(1000)).unique()
-    return {"items": [flag_dict(f) for f in flags]}
+    page, per_page = service.parse_page_args(request.args)
+    result = db.paginate(service.flags_query(**filters), page=page, per_page=per_page, error_out=False)
+    return {
+        "items": [flag_dict(f) for f in result.items],
+        "page": page,
+        "per_page": per_page,
+        "pages": result.pages,
+        "total": result.total,
+    }
 
 
 @bp.get("/followup/flags/<flag_id>")
@@ -40,14 +51,36 @@ def resolve_flag(flag_id: str):
     return flag_dict(flag)
 
 
+@bp.post("/followup/flags/<flag_id>/assign")
+@roles_required("staff", "admin")
+def assign_flag(flag_id: str):
+    """Reassign an open flag to another office `{"office": CODE, "note"?}`; 422 bad office, 409 resolved."""
+    flag = service.get_flag(flag_id)
+    data = json_body()
+    service.assign_flag(flag, current_api_user(), data.get("office"), data.get("note"), utcnow())
+    db.session.commit()
+    return flag_dict(flag)
+
+
+@bp.post("/followup/flags/<flag_id>/escalate")
+@roles_required("staff", "admin")
+def escalate_flag(flag_id: str):
+    """Escalate an open flag one office up `{"note"?}`; 409 when resolved or already at the root."""
+    flag = service.get_flag(flag_id)
+    data = json_body()
+    service.escalate_flag(flag, current_api_user(), data.get("note"), utcnow())
+    db.session.commit()
+    return flag_dict(flag)
+
+
 @bp.get("/followup/report")
 @roles_required("staff", "admin")
 def report():
-    """Response-time figures per office and category, as JSON (default) or CSV."""
+    """Response-time figures per office and category, as JSON (default) or CSV; cached up to a minute."""
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise ValidationError("format", "format must be json or csv")
-    data = reports.compute_report(utcnow())
+    data = reports.cached_report()
     if fmt == "csv":
         return Response(reports.report_csv(data), mimetype="text/csv")
     return data

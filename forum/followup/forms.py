@@ -1,9 +1,9 @@
-"""Follow-up forms: resolve a flag with a note, add a holiday."""
+"""Follow-up forms: resolve, reassign or escalate a flag; add a holiday."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from forum.followup.service import NOTE_MAX
 
@@ -11,6 +11,19 @@ from forum.followup.service import NOTE_MAX
 class ResolveForm(FlaskForm):
     note = TextAreaField(_l("Resolution note"), validators=[DataRequired(), Length(max=NOTE_MAX)])
     submit = SubmitField(_l("Resolve flag"))
+
+
+class AssignForm(FlaskForm):
+    """Reassign an open flag; the view fills `office` choices (codes) from the office table."""
+
+    office = SelectField(_l("Assign to office"), validators=[DataRequired()])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=NOTE_MAX)])
+    submit = SubmitField(_l("Assign flag"))
+
+
+class EscalateForm(FlaskForm):
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=NOTE_MAX)])
+    submit = SubmitField(_l("Escalate flag"))
 
 
 class HolidayForm(FlaskForm):

@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from forum.extensions import db
 from forum.followup.service import OfficeTree
@@ -105,11 +108,47 @@ def compute_report(now: datetime) -> dict:
     category_rows = [by_category[i].row(str(i), categories[i].name, levels) for i in by_category]
     return {
         "generated_at": iso(now),
+        "computed_at": iso(now),
         "levels": levels,
         "offices": sorted(office_rows, key=lambda r: r["name"]),
         "categories": sorted(category_rows, key=lambda r: r["name"]),
         "totals": total.row("", "All", levels),
     }
+
+
+_CACHE_KEY = "followup_report_cache"
+
+
+def cached_report(now: datetime | None = None) -> dict:
+    """The report, recomputed at most every FOLLOWUP_REPORT_CACHE_SECONDS (default 60) in this process.
+
+    It takes ~0.6 s at 100,000 ideas and staff reload the dashboard often; a minute-old report is good
+    enough (the flag list beside it is always live). The answer carries "computed_at" and "cached".
+    Staff changes and scans in this process drop it at once (invalidate_cache); other processes catch
+    up within the TTL. Kept per app in app.extensions, so test apps (and databases) never share one.
+    """
+    from forum.models import utcnow
+
+    app = current_app._get_current_object()
+    ttl = float(app.config.get("FOLLOWUP_REPORT_CACHE_SECONDS", 60) or 0)
+    if ttl <= 0:
+        return {**compute_report(now or utcnow()), "cached": False, "cache_seconds": 0}
+    store = app.extensions.setdefault(_CACHE_KEY, {"lock": threading.Lock(), "entry": None})
+    # One computation at a time: concurrent dashboard views wait for it instead of all recomputing.
+    with store["lock"]:
+        entry = store["entry"]
+        if entry is not None and time.monotonic() - entry[0] < ttl:
+            return {**entry[1], "cached": True, "cache_seconds": ttl}
+        report = compute_report(now or utcnow())
+        store["entry"] = (time.monotonic(), report)
+    return {**report, "cached": False, "cache_seconds": ttl}
+
+
+def invalidate_cache() -> None:
+    """Drop this process's cached report (after a flag change committed here)."""
+    store = current_app.extensions.get(_CACHE_KEY)
+    if store is not None:
+        store["entry"] = None
 
 
 CSV_COLUMNS = ("group", "key", "name", "ideas", "answered", "share_answered", "median_days", "p90_days")

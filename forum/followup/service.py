@@ -25,6 +25,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
+from forum.effects import after_commit
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.followup.calendar import WorkCalendar, parse_weekend
@@ -172,18 +173,24 @@ def _day(column):
     return sa.func.date(column)  # SQLite stores naive UTC text
 
 
-def _lock_scan() -> None:
-    """Serialise scans: PostgreSQL takes a transaction advisory lock; SQLite's BEGIN IMMEDIATE
-    (forum/__init__.py) already holds the write lock for the whole transaction."""
+def _lock_flags() -> None:
+    """Serialise the writers of flags (scans and staff changes): PostgreSQL takes a transaction advisory
+    lock; SQLite's BEGIN IMMEDIATE (forum/__init__.py) already holds the write lock for the transaction."""
     if _dialect() == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCAN_LOCK})
+    else:
+        # Any statement starts the BEGIN IMMEDIATE transaction, which waits for other writers.
+        db.session.execute(sa.select(sa.literal(1)))
+
+
+def _lock_scan() -> None:
+    """Serialise scans (and staff changes) and set up the scan's query plans."""
+    _lock_flags()
+    if _dialect() == "postgresql":
         # The scan inserts into tables it anti-joins (flags, events). A nested loop re-scans the rows the
         # statement itself is adding (invisible, still read): quadratic, 60 s at 64k flags. Hash joins
         # read the snapshot once. SET LOCAL ends with this transaction.
         db.session.execute(sa.text("SET LOCAL enable_nestloop = off"))
-    else:
-        # Any statement starts the BEGIN IMMEDIATE transaction, which waits for other writers.
-        db.session.execute(sa.select(sa.literal(1)))
 
 
 def _tracked(now: datetime):
@@ -263,7 +270,8 @@ def scan(now: datetime, rules: Rules | None = None) -> ScanResult:
     groups = db.session.execute(
         query.with_only_columns(day.label("day"), base_office.label("base")).group_by(day, base_office)
     ).all()
-    tree, schedule = OfficeTree(), Schedule(rules, load_calendar(rules))
+    tree, calendar = OfficeTree(), load_calendar(rules)
+    schedule = Schedule(rules, calendar)
     rows = []
     for group in groups:
         created = datetime.combine(date.fromisoformat(group.day), datetime.min.time(), tzinfo=UTC)
@@ -283,16 +291,26 @@ def scan(now: datetime, rules: Rules | None = None) -> ScanResult:
                 f"(due {first_due:%Y-%m-%d %H:%M} UTC).",
             }
         )
+    raised, escalated = _write_flags(now, rows, query, day, base_office) if rows else ([], [])
+    # Flags changed by hand left the posting-day schedule: they escalate on their own clock (writes its events).
+    escalated += _escalate_on_own_clock(now, rules, calendar, tree)
     if rows:
-        raised, escalated = _write_flags(now, rows, query, day, base_office)
-        result.raised, result.escalated = len(raised), len(escalated)
         _record_level_events(now)
-        result.notified = _notify_offices(raised, "flag_raised", rules) + _notify_offices(
-            escalated, "flag_escalated", rules
-        )
+    result.raised, result.escalated = len(raised), len(escalated)
+    result.notified = _notify_offices(raised, "flag_raised", rules) + _notify_offices(
+        escalated, "flag_escalated", rules
+    )
     result.open_flags = db.session.scalar(sa.select(sa.func.count(Flag.id)).where(Flag.status == "open"))
     _expire_flags()
+    after_commit(_report_changed)
     return result
+
+
+def _report_changed() -> None:
+    """After a flag change commits: this process's cached report is out of date."""
+    from forum.followup import report  # report imports this module
+
+    report.invalidate_cache()
 
 
 def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tuple[list[dict], list[dict]]:
@@ -330,13 +348,81 @@ def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tu
         sa.update(flags)
         .where(flags.c.idea_id == Idea.id, User.id == Idea.author_id, Category.id == Idea.category_id)
         .where(Office.id == Idea.office_id, _tracked(now), on_schedule)
-        .where(flags.c.status == "open", s.c.level > flags.c.level)
+        .where(flags.c.status == "open", s.c.level > flags.c.level, ~_changed_by_hand())
         .values(level=s.c.level, assigned_office_id=s.c.office_id, level_since=s.c.level_since)
         .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
     )
     escalated = [_changed(r) for r in connection.execute(update)]
     _schedule.drop(connection)
     return raised, escalated
+
+
+MANUAL_ACTIONS = ("assigned", "escalated")
+
+
+def _changed_by_hand():
+    """SQL condition: a person (not the scan) reassigned or escalated the flag at some point."""
+    events = FlagEvent.__table__
+    return (
+        sa.exists()
+        .where(events.c.flag_id == Flag.__table__.c.id)
+        .where(events.c.actor_id.is_not(None), events.c.action.in_(MANUAL_ACTIONS))
+    )
+
+
+def changed_by_hand(flag: Flag) -> bool:
+    """Whether a person reassigned or escalated this flag (it then follows its own escalation clock)."""
+    query = sa.select(FlagEvent.id).where(
+        FlagEvent.flag_id == flag.id, FlagEvent.actor_id.is_not(None), FlagEvent.action.in_(MANUAL_ACTIONS)
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def own_clock_due(flag: Flag, rules: Rules, calendar: WorkCalendar) -> datetime:
+    """When a flag changed by hand next escalates: escalate_days working days after it reached its office."""
+    return calendar.due_at(flag.level_since, rules.escalate_days)
+
+
+def _escalate_on_own_clock(now: datetime, rules: Rules, calendar: WorkCalendar, tree: OfficeTree) -> list[dict]:
+    """Escalate the open flags changed by hand: one office up from where staff put them, every
+    escalate_days working days after level_since. Few flags (hand-made), so one UPDATE per flag."""
+    flags = Flag.__table__
+    candidates = db.session.execute(
+        sa.select(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id, flags.c.level_since)
+        .join(Idea, Idea.id == flags.c.idea_id)
+        .join(User, User.id == Idea.author_id)
+        .where(flags.c.status == "open", _tracked(now), _changed_by_hand())
+        # Cheap prefilter: nothing escalates before escalate_days calendar days.
+        .where(flags.c.level_since <= now - timedelta(days=rules.escalate_days))
+    ).all()
+    changed, events = [], []
+    for flag in candidates:
+        level, since, office = flag.level, flag.level_since, flag.assigned_office_id
+        for parent in tree.chain(flag.assigned_office_id)[1:]:
+            due = calendar.due_at(since, rules.escalate_days)
+            if due > now:
+                break
+            level, since, office = level + 1, due, parent
+        if office == flag.assigned_office_id:
+            continue
+        # Conditional on the state just read: the flag only moves up from where it was.
+        moved = db.session.execute(
+            sa.update(flags)
+            .where(flags.c.id == flag.id, flags.c.status == "open", flags.c.level == flag.level)
+            .where(flags.c.assigned_office_id == flag.assigned_office_id)
+            .values(level=level, assigned_office_id=office, level_since=since)
+        ).rowcount
+        if not moved:
+            continue
+        changed.append({"id": flag.id, "idea_id": flag.idea_id, "level": level, "office_id": office})
+        note = f"Still unanswered {rules.escalate_days} working days after it was last moved."
+        events.append(
+            {"flag_id": flag.id, "actor_id": None, "action": "escalated", "level": level, "office_id": office}
+            | {"note": note, "created_at": now}
+        )
+    if events:
+        db.session.execute(sa.insert(FlagEvent.__table__), events)
+    return changed
 
 
 def _changed(row) -> dict:
@@ -493,7 +579,81 @@ def resolve_flag(flag: Flag, actor: User, note: object, now: datetime) -> Flag:
     )
     db.session.flush()
     db.session.refresh(flag)
+    after_commit(_report_changed)
     return flag
+
+
+def _lock_open_flag(flag: Flag, actor: User, verb: str) -> None:
+    """Staff only; waits for any running scan, re-reads the flag, and refuses (409) one no longer open."""
+    if not actor.is_staff:
+        raise Forbidden(f"Only programme staff and admins may {verb} flags.")
+    _lock_flags()
+    db.session.refresh(flag)
+    if flag.status != "open":
+        raise Conflict("This flag is already resolved.")
+
+
+def _optional_note(note: object) -> str | None:
+    return clean_text(note, "note", min_len=0, max_len=NOTE_MAX) or None
+
+
+def _move_flag(flag: Flag, actor: User, action: str, office: Office, level: int, note: str | None, now: datetime):
+    """Put the flag on `office` at `level` from now (the escalation clock restarts), audit it, tell the seniors."""
+    flag.assigned_office = office
+    flag.level = level
+    flag.level_since = now
+    db.session.add(
+        FlagEvent(
+            flag_id=flag.id,
+            actor_id=actor.id,
+            action=action,
+            level=level,
+            office_id=office.id,
+            note=note,
+            created_at=now,
+        )
+    )
+    db.session.flush()
+    after_commit(_report_changed)
+    idea = flag.idea
+    if action == "assigned":
+        kind, text = "flag_assigned", f"{idea.reference} “{idea.title}” was assigned to {office.name} by {actor.name}."
+    else:
+        kind = "flag_escalated"
+        text = f"{idea.reference} “{idea.title}” was escalated to {office.name} (level {level}) by {actor.name}."
+    if note:
+        text += f" Note: {note}"
+    for user in db.session.scalars(
+        sa.select(User).where(User.office_id == office.id, User.role == "senior", User.status == "active")
+    ):
+        notify(user, kind, idea, text)
+    return flag
+
+
+def assign_flag(flag: Flag, actor: User, office_code: object, note: object, now: datetime) -> Flag:
+    """Programme staff reassign an open flag to another office (same level; the escalation clock restarts)."""
+    _lock_open_flag(flag, actor, "assign")
+    if not isinstance(office_code, str) or not office_code.strip():
+        raise ValidationError("office", "office is required (an office code)")
+    office = db.session.scalar(sa.select(Office).where(Office.code == office_code.strip()))
+    if office is None:
+        raise ValidationError("office", "office does not exist")
+    if office.id == flag.assigned_office_id:
+        raise ValidationError("office", f"the flag is already assigned to {office.code}")
+    return _move_flag(flag, actor, "assigned", office, flag.level, _optional_note(note), now)
+
+
+def escalate_flag(flag: Flag, actor: User, note: object, now: datetime) -> Flag:
+    """Programme staff escalate an open flag one office up from its assigned office; 409 at the root."""
+    _lock_open_flag(flag, actor, "escalate")
+    note = _optional_note(note)
+    parent = flag.assigned_office.parent
+    if parent is None:
+        raise Conflict(
+            f"This flag is assigned to {flag.assigned_office.name}, the top of its office tree: "
+            "there is no office above it to escalate to."
+        )
+    return _move_flag(flag, actor, "escalated", parent, flag.level + 1, note, now)
 
 
 def flags_query(
@@ -544,6 +704,21 @@ def parse_flag_filters(args) -> dict:
     return filters
 
 
+PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 100
+
+
+def parse_page_args(args) -> tuple[int, int]:
+    """`page` (from 1) and `per_page` (1 to 100, default 50) from a query string; bad values raise ValidationError."""
+    values = {}
+    for name, default, top in (("page", 1, 2**31 - 1), ("per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX)):
+        raw = args.get(name)
+        value = default if raw in (None, "") else parse_int(raw, name)
+        if not 1 <= value <= top:
+            raise ValidationError(name, f"{name} must be between 1 and {top}")
+        values[name] = value
+    return values["page"], values["per_page"]
+
+
 # The idea page -------------------------------------------------------------------------------------------
 
 
@@ -587,7 +762,13 @@ def waiting_on(idea: Idea, now: datetime | None = None) -> dict | None:
             since=flag.level_since,
             status=flag.status,
         )
-        if flag.status == "open" and flag.level + 1 < len(chain):
+        by_hand = changed_by_hand(flag)
+        if flag.status != "open":
+            pass
+        elif by_hand and office.parent is not None:
+            state["due"] = own_clock_due(flag, rules, schedule.calendar)
+            state["next_office_name"] = office.parent.name
+        elif not by_hand and flag.level + 1 < len(chain):
             state["due"] = schedule.due(idea.created_at, flag.level + 1)
             state["next_office_name"] = db.session.get(Office, chain[flag.level + 1]).name
     else:

@@ -12,7 +12,7 @@ from forum.extensions import db
 from forum.followup import report as reports
 from forum.followup import service
 from forum.followup.cli import scan_command
-from forum.followup.forms import HolidayForm, ResolveForm
+from forum.followup.forms import AssignForm, EscalateForm, HolidayForm, ResolveForm
 from forum.forms import ActionForm, attach_error
 from forum.models import Category, Holiday, Office, utcnow
 
@@ -32,7 +32,7 @@ def dashboard():
     page = db.paginate(
         service.flags_query(**filters), page=request.args.get("page", 1, type=int), per_page=50, error_out=False
     )
-    report = reports.compute_report(utcnow())
+    report = reports.cached_report()
     return render_template(
         "followup/dashboard.html",
         page=page,
@@ -50,7 +50,7 @@ def dashboard():
 @role_required("staff", "admin")
 def report_csv():
     """The dashboard's report table as CSV."""
-    body = reports.report_csv(reports.compute_report(utcnow()))
+    body = reports.report_csv(reports.cached_report())
     return Response(
         body,
         mimetype="text/csv",
@@ -58,10 +58,28 @@ def report_csv():
     )
 
 
+def _render_flag(flag, **forms):
+    """The flag page with its three forms; a form given in `forms` keeps its submitted data and errors."""
+    assign = forms.get("assign") or AssignForm(prefix="assign", formdata=None)
+    assign.office.choices = _office_choices(flag)
+    return render_template(
+        "followup/flag.html",
+        flag=flag,
+        form=forms.get("resolve") or ResolveForm(formdata=None),
+        assign_form=assign,
+        escalate_form=forms.get("escalate") or EscalateForm(prefix="escalate", formdata=None),
+    )
+
+
+def _office_choices(flag) -> list[tuple[str, str]]:
+    offices = db.session.scalars(sa.select(Office).where(Office.id != flag.assigned_office_id).order_by(Office.name))
+    return [(o.code, f"{o.name} ({o.code})") for o in offices]
+
+
 @bp.route("/flags/<int:flag_id>", methods=["GET", "POST"])
 @role_required("staff", "admin")
 def flag(flag_id: int):
-    """One flag: its idea, its audit trail, and the resolve form while it is open."""
+    """One flag: its idea, its audit trail, and (while open) the resolve, assign and escalate forms."""
     flag = service.get_flag(flag_id)
     form = ResolveForm()
     if flag.status == "open" and form.validate_on_submit():
@@ -78,7 +96,59 @@ def flag(flag_id: int):
         else:
             flash(_("Flag resolved."))
             return redirect(url_for("followup.flag", flag_id=flag_id))
-    return render_template("followup/flag.html", flag=flag, form=form)
+    return _render_flag(flag, resolve=form)
+
+
+@bp.post("/flags/<int:flag_id>/assign")
+@role_required("staff", "admin")
+def assign_flag(flag_id: int):
+    """Reassign an open flag to another office (staff), from the flag page."""
+    flag = service.get_flag(flag_id)
+    form = AssignForm(prefix="assign")
+    form.office.choices = _office_choices(flag)
+
+    def action():
+        service.assign_flag(flag, current_user, form.office.data, form.note.data, utcnow())
+        return _("Flag assigned to %(office)s.", office=flag.assigned_office.name)
+
+    return _flag_action(flag, form, "assign", action)
+
+
+@bp.post("/flags/<int:flag_id>/escalate")
+@role_required("staff", "admin")
+def escalate_flag(flag_id: int):
+    """Escalate an open flag one office up (staff), from the flag page."""
+    flag = service.get_flag(flag_id)
+    form = EscalateForm(prefix="escalate")
+
+    def action():
+        service.escalate_flag(flag, current_user, form.note.data, utcnow())
+        return _("Flag escalated to %(office)s (level %(level)d).", office=flag.assigned_office.name, level=flag.level)
+
+    return _flag_action(flag, form, "escalate", action)
+
+
+def _flag_action(flag, form, name: str, action):
+    """Validate, run the service action, commit, redirect back; errors go to the form or a flash message."""
+    if not form.validate_on_submit():
+        return _render_flag(flag, **{name: form})
+    try:
+        message = action()
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return _render_flag(flag, **{name: form})
+    except Conflict:
+        db.session.rollback()
+        db.session.refresh(flag)
+        if flag.status != "open":
+            flash(_("This flag was already resolved."), "error")
+        else:
+            flash(_("This flag is at the top of its office tree: there is no office above it."), "error")
+    else:
+        flash(message)
+    return redirect(url_for("followup.flag", flag_id=flag.id))
 
 
 @bp.route("/holidays", methods=["GET", "POST"])
