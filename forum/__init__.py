@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories="../translations")
+    _install_template_gettext(app)
 
     from forum import cli, effects, errors
     from forum.accounts import views as accounts
@@ -64,7 +65,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def inject_globals() -> dict:
         from forum.notifications.service import unread_count
 
-        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        # A view that already counted them (the idea page, in its one query) leaves the count in `g`.
+        unread = g.get("unread_notifications")
+        if unread is None:
+            unread = unread_count(current_user) if current_user.is_authenticated else 0
         return {"unread_notifications": unread, "url_rules": app.view_functions, "get_locale": get_locale}
 
     @app.after_request
@@ -135,6 +139,37 @@ def _configure_sqlite(app: Flask) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     _configure_sqlite.hooked = True
+
+
+def _request_translations():
+    """Flask-Babel's translations for the request's locale, looked up once per request rather than per string.
+
+    Flask-Babel resolves the locale and its catalog again for every string a template translates (a page has
+    dozens). This keeps the result beside Flask-Babel's own cached locale (g._flask_babel.babel_locale), so a
+    flask_babel.refresh() or a forced locale, which replace that object, also replace the translations.
+    """
+    from flask_babel import get_translations
+
+    ctx = g.get("_flask_babel")
+    memo = getattr(ctx, "forum_translations", None)
+    if memo is not None and memo[0] is getattr(ctx, "babel_locale", None):
+        return memo[1]
+    translations = get_translations()
+    ctx = g.get("_flask_babel")
+    if ctx is not None and getattr(ctx, "babel_locale", None) is not None:
+        ctx.forum_translations = (ctx.babel_locale, translations)
+    return translations
+
+
+def _install_template_gettext(app: Flask) -> None:
+    """Templates' _() and ngettext() through the per-request translations (same output as Flask-Babel's)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+    )
 
 
 def _default_async_mode() -> str:
