@@ -660,3 +660,361 @@ def test_report_counts_answers_and_response_times_per_office_and_category(tree, 
     assert health["ideas"] == 5 and health["open_flags_total"] == 1
     csv_text = reports.report_csv(report)
     assert "total,,All,5,4,0.8,2.5,7.2,1,1" in csv_text
+
+
+# Staff reassign and escalate by hand -----------------------------------------------------------------------------
+# A flag changed by hand leaves the posting-day schedule: it escalates one office up from where staff put it,
+# FOLLOWUP_ESCALATE_DAYS working days after that change (its level_since), and the scan never moves it down.
+
+MANUAL_AT = datetime(2026, 12, 17, 9, 0, tzinfo=UTC)  # Thursday, the day after the flag was raised
+# 7 working days after Thu 17 Dec (Fri-Sat weekends): Sun 20 ... Thu 24, Sun 27, Mon 28: due at the end of Mon 28.
+OWN_CLOCK_DUE = datetime(2026, 12, 29, tzinfo=UTC)
+
+
+def events_of(flag):
+    return [(e.action, e.level, e.office.code, e.actor.name if e.actor else None, e.note) for e in flag.events]
+
+
+def test_staff_escalate_by_hand_notifies_and_restarts_the_clock_then_the_scan_escalates_from_there(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    flag = service.escalate_flag(flag_of(idea), tree["staff"], "  No reply from the DC.  ", MANUAL_AT)
+    db.session.commit()
+    flag = flag_of(idea)
+    assert (flag.level, flag.assigned_office.code, flag.level_since) == (1, "MIN", MANUAL_AT)
+    assert events_of(flag)[-1] == ("escalated", 1, "MIN", tree["staff"].name, "No reply from the DC.")
+    (note,) = notes(tree["senior"])
+    assert note.kind == "flag_escalated" and note.idea_id == idea.id
+    assert idea.reference in note.text and tree["staff"].name in note.text and "No reply from the DC." in note.text
+    state = service.waiting_on(idea)
+    assert (state["office_name"], state["due"], state["next_office_name"]) == (
+        "Ministry of Land",
+        OWN_CLOCK_DUE,
+        "Cabinet Division",
+    )
+
+    # The posting-day schedule would reach level 1 on 25 Dec and level 2 on 5 Jan: it no longer applies.
+    assert "0 escalated" in run_scan(runner, LEVEL1_DUE)
+    assert "0 escalated" in run_scan(runner, OWN_CLOCK_DUE - SECOND)
+    assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (1, "MIN")
+    assert "1 escalated" in run_scan(runner, OWN_CLOCK_DUE)
+    flag = flag_of(idea)
+    assert (flag.level, flag.assigned_office.code, flag.level_since) == (2, "ROOT", OWN_CLOCK_DUE)
+    assert [n.kind for n in notes(tree["root_senior"])] == ["flag_escalated"]
+    assert "0 raised, 0 escalated, 0 resolved, 0 notifications" in run_scan(runner, OWN_CLOCK_DUE)  # idempotent
+    assert "0 escalated" in run_scan(runner, LEVEL2_DUE + timedelta(days=60))  # the root is the top
+    assert [(a, lvl, code, who) for a, lvl, code, who, _ in events_of(flag_of(idea))] == [
+        ("raised", 0, "DIST", None),
+        ("escalated", 1, "MIN", tree["staff"].name),
+        ("escalated", 2, "ROOT", None),
+    ]
+
+
+def test_a_late_scan_catches_up_a_flag_changed_by_hand_level_by_level(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    service.assign_flag(flag_of(idea), tree["staff"], "UPZ", None, MANUAL_AT)  # down to the upazila, level 0
+    db.session.commit()
+    # Two own-clock periods have passed by 8 Jan: UPZ -> DIST at the end of Mon 28 Dec, then DIST -> MIN at the
+    # end of Wed 6 Jan, the 7th working day after Mon 28 (as the schedule counts from the day a level fell due).
+    run_scan(runner, datetime(2027, 1, 8, tzinfo=UTC))
+    flag = flag_of(idea)
+    assert (flag.level, flag.assigned_office.code, flag.level_since) == (2, "MIN", datetime(2027, 1, 7, tzinfo=UTC))
+    assert [e.action for e in flag.events] == ["raised", "assigned", "escalated"]
+
+
+def test_a_flag_reassigned_up_the_tree_is_never_moved_back_down_by_the_scan(tree, runner):
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    service.assign_flag(flag_of(idea), tree["staff"], "ROOT", "The Cabinet Division asked for it.", MANUAL_AT)
+    db.session.commit()
+    flag = flag_of(idea)
+    assert (flag.level, flag.assigned_office.code, flag.level_since) == (0, "ROOT", MANUAL_AT)
+    (note,) = notes(tree["root_senior"])
+    assert note.kind == "flag_assigned" and "Cabinet Division" in note.text and idea.reference in note.text
+    assert notes(tree["senior"]) == []
+    for now in (LEVEL1_DUE, LEVEL2_DUE, LEVEL2_DUE + timedelta(days=60)):  # the schedule would say MIN at level 1
+        assert "0 escalated" in run_scan(runner, now)
+        assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (0, "ROOT")
+    assert service.waiting_on(idea)["due"] is None  # nothing above the root
+
+
+def test_a_flag_reassigned_sideways_escalates_from_its_new_office(tree, runner):
+    from forum.accounts import service as accounts
+
+    accounts.create_office("MOH", "Ministry of Health", "ROOT")
+    moh_senior = accounts.create_user("moh@x.gov", "Health Secretary", "senior", "MOH", "Secret-pass-123")
+    db.session.commit()
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    service.assign_flag(flag_of(idea), tree["admin"], "MOH", None, MANUAL_AT)
+    db.session.commit()
+    assert [n.kind for n in notes(moh_senior)] == ["flag_assigned"]
+    run_scan(runner, LEVEL1_DUE)  # the schedule would move it to MIN, level 1
+    assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (0, "MOH")
+    run_scan(runner, OWN_CLOCK_DUE - SECOND)
+    assert flag_of(idea).assigned_office.code == "MOH"
+    run_scan(runner, OWN_CLOCK_DUE)
+    assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (1, "ROOT")
+
+
+def test_flags_not_changed_by_hand_keep_the_posting_day_schedule(tree, runner):
+    mine = post(tree["upz_officer"], tree["health"])
+    other = post(tree["upz_officer"], tree["health"], title="Another idea to follow")
+    run_scan(runner, FLAG_DUE)
+    service.escalate_flag(flag_of(mine), tree["staff"], None, MANUAL_AT)
+    db.session.commit()
+    run_scan(runner, LEVEL1_DUE)
+    assert (flag_of(other).level, flag_of(other).assigned_office.code) == (1, "MIN")
+    assert flag_of(mine).level_since == MANUAL_AT
+
+
+def test_services_refuse_non_staff_and_resolved_flags(tree, runner):
+    from werkzeug.exceptions import Conflict, Forbidden
+
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    flag = flag_of(idea)
+    with pytest.raises(Forbidden):
+        service.escalate_flag(flag, tree["senior"], None, MANUAL_AT)
+    with pytest.raises(Forbidden):
+        service.assign_flag(flag, tree["officer"], "ROOT", None, MANUAL_AT)
+    db.session.rollback()
+    service.resolve_flag(flag_of(idea), tree["staff"], "Done", MANUAL_AT)
+    db.session.commit()
+    with pytest.raises(Conflict):
+        service.escalate_flag(flag_of(idea), tree["staff"], None, MANUAL_AT)
+    db.session.rollback()
+    with pytest.raises(Conflict):
+        service.assign_flag(flag_of(idea), tree["staff"], "ROOT", None, MANUAL_AT)
+    db.session.rollback()
+    assert [e.action for e in flag_of(idea).events] == ["raised", "resolved"]
+
+
+def test_api_assigns_and_escalates_a_flag_up_to_the_root(tree, flagged, api):
+    staff = api(tree["staff"])
+    flag_id = flagged["flag"].id
+    response = staff.post(f"/followup/flags/{flag_id}/assign", json={"office": "MIN", "note": "Ministry's call"})
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["assigned_office"], response.get_json()["level"]) == ("MIN", 0)
+    response = staff.post(f"/followup/flags/{flag_id}/escalate", json={})
+    assert response.status_code == 200 and (response.get_json()["assigned_office"], response.get_json()["level"]) == (
+        "ROOT",
+        1,
+    )
+    at_root = staff.post(f"/followup/flags/{flag_id}/escalate", json={"note": "Higher?"})
+    assert at_root.status_code == 409 and "top of its office tree" in at_root.get_json()["error"]["message"]
+    trail = staff.get(f"/followup/flags/{flag_id}").get_json()["events"]
+    assert [(e["action"], e["office"], e["actor"], e["note"]) for e in trail] == [
+        ("raised", "DIST", None, flagged["flag"].reason),
+        ("assigned", "MIN", tree["staff"].name, "Ministry's call"),
+        ("escalated", "ROOT", tree["staff"].name, None),
+    ]
+    assert all(datetime.fromisoformat(e["created_at"]).utcoffset() == timedelta(0) for e in trail)
+    assert len(notes(tree["senior"], "flag_assigned")) == 1
+    assert [n.kind for n in notes(tree["root_senior"])] == ["flag_escalated"]
+    # An admin may do it too.
+    assert api(tree["admin"]).post(f"/followup/flags/{flag_id}/assign", json={"office": "DIST"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("action", "flag", "body", "status", "field"),
+    [
+        ("assign", "{flag}", {"office": "NOPE"}, 422, "office"),
+        ("assign", "{flag}", {}, 422, "office"),
+        ("assign", "{flag}", {"office": 7}, 422, "office"),
+        ("assign", "{flag}", {"office": "  "}, 422, "office"),
+        ("assign", "{flag}", {"office": "DIST"}, 422, "office"),  # already assigned there
+        ("assign", "{flag}", {"office": "MIN", "note": "x" * 1001}, 422, "note"),
+        ("assign", "{flag}", {"office": "MIN", "note": ["x"]}, 422, "note"),
+        ("assign", "{flag}", ["MIN"], 400, None),
+        ("assign", "999999", {"office": "MIN"}, 404, None),
+        ("assign", "abc", {"office": "MIN"}, 404, None),
+        ("assign", "{resolved}", {"office": "MIN"}, 409, None),
+        ("escalate", "{flag}", {"note": "x" * 1001}, 422, "note"),
+        ("escalate", "{flag}", "not an object", 400, None),
+        ("escalate", "999999", {}, 404, None),
+        ("escalate", "{resolved}", {}, 409, None),
+    ],
+)
+def test_api_bad_assign_or_escalate_is_refused_without_a_write(tree, flagged, api, action, flag, body, status, field):
+    staff = api(tree["staff"])
+    resolved_id = flag_of(flagged["land"]).id
+    assert staff.post(f"/followup/flags/{resolved_id}/resolve", json={"note": "Done"}).status_code == 200
+    flag_id = flag.replace("{flag}", str(flagged["flag"].id)).replace("{resolved}", str(resolved_id))
+    before = db.session.scalar(sa.select(sa.func.count(FlagEvent.id)))
+    response = staff.post(f"/followup/flags/{flag_id}/{action}", json=body)
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert {"code", "message"} <= set(error)
+    if field:
+        assert field in error["message"]
+    if status == 409:
+        assert "resolved" in error["message"]
+    flag = flag_of(flagged["idea"])
+    assert (flag.level, flag.assigned_office.code, flag.status) == (0, "DIST", "open")
+    assert db.session.scalar(sa.select(sa.func.count(FlagEvent.id))) == before
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(Notification.kind != "flag_raised")) == 0
+
+
+@pytest.mark.parametrize("role", ["officer", "senior"])
+def test_api_assign_and_escalate_are_403_for_other_roles(tree, flagged, api, role):
+    caller = api(tree[role])
+    flag_id = flagged["flag"].id
+    for response in (
+        caller.post(f"/followup/flags/{flag_id}/assign", json={"office": "ROOT"}),
+        caller.post(f"/followup/flags/{flag_id}/escalate", json={}),
+    ):
+        assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+    assert flag_of(flagged["idea"]).assigned_office.code == "DIST"
+
+
+def test_assign_and_escalate_need_a_token(client, tree, flagged):
+    assert client.post(f"/api/v1/followup/flags/{flagged['flag'].id}/escalate", json={}).status_code == 401
+    assert (
+        client.post(f"/api/v1/followup/flags/{flagged['flag'].id}/assign", json={"office": "ROOT"}).status_code == 401
+    )
+
+
+# The flag page forms ---------------------------------------------------------------------------------------------
+
+
+def test_staff_escalate_and_reassign_from_the_flag_page(tree, runner, staff_client):
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    flag_id = flag_of(idea).id
+    page = staff_client.get(f"/followup/flags/{flag_id}").get_data(as_text=True)
+    assert 'id="escalate"' in page and 'id="assign"' in page and "Ministry of Land" in page
+    assert 'name="assign-office"' in page and 'value="ROOT"' in page
+
+    response = staff_client.post(f"/followup/flags/{flag_id}/escalate", data={"escalate-note": "Chasing up"})
+    assert response.status_code == 302
+    assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (1, "MIN")
+    page = staff_client.get(f"/followup/flags/{flag_id}").get_data(as_text=True)
+    assert "Flag escalated to Ministry of Land (level 1)." in page and "event-escalated" in page
+
+    bad = staff_client.post(f"/followup/flags/{flag_id}/assign", data={"assign-office": "NOPE"})
+    assert bad.status_code == 200 and 'class="error"' in bad.get_data(as_text=True)
+    assert flag_of(idea).assigned_office.code == "MIN"
+    response = staff_client.post(f"/followup/flags/{flag_id}/assign", data={"assign-office": "ROOT"})
+    assert response.status_code == 302 and flag_of(idea).assigned_office.code == "ROOT"
+    page = staff_client.get(f"/followup/flags/{flag_id}").get_data(as_text=True)
+    assert "event-assigned" in page and "the top of its office tree" in page
+
+    response = staff_client.post(f"/followup/flags/{flag_id}/escalate", data={}, follow_redirects=True)
+    assert "there is no office above it" in response.get_data(as_text=True)
+    assert flag_of(idea).level == 1
+
+    staff_client.post(f"/followup/flags/{flag_id}", data={"note": "Done"})
+    response = staff_client.post(f"/followup/flags/{flag_id}/assign", data={"assign-office": "MIN"})
+    assert response.status_code == 302 and flag_of(idea).assigned_office.code == "ROOT"
+    assert "already resolved" in staff_client.get(f"/followup/flags/{flag_id}").get_data(as_text=True)
+
+
+def test_flag_page_actions_need_the_csrf_token_and_the_staff_role(app, tree, runner, staff_client, client, auth):
+    import re
+
+    idea = post(tree["upz_officer"], tree["health"])
+    run_scan(runner, FLAG_DUE)
+    flag_id = flag_of(idea).id
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert staff_client.post(f"/followup/flags/{flag_id}/escalate", data={}).status_code in (200, 400)
+        assert flag_of(idea).level == 0
+        page = staff_client.get(f"/followup/flags/{flag_id}").get_data(as_text=True)
+        token = re.search(r'id="escalate-csrf_token" name="escalate-csrf_token" type="hidden" value="([^"]+)"', page)
+        response = staff_client.post(f"/followup/flags/{flag_id}/escalate", data={"escalate-csrf_token": token[1]})
+        assert response.status_code == 302 and flag_of(idea).level == 1
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    auth.login(tree["senior"].email)
+    assert client.post(f"/followup/flags/{flag_id}/escalate", data={}).status_code == 403
+    assert client.post(f"/followup/flags/{flag_id}/assign", data={"assign-office": "DIST"}).status_code == 403
+    assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (1, "MIN")
+
+
+# Flag list pagination -------------------------------------------------------------------------------------------
+
+
+def test_api_flag_list_is_paginated_in_a_stable_order(tree, runner, api):
+    for n in range(5):
+        post(tree["upz_officer"], tree["health"], created_at=POSTED + timedelta(minutes=n), title=f"Paged idea {n}")
+    run_scan(runner, FLAG_DUE)
+    staff = api(tree["staff"])
+    everything = staff.get("/followup/flags").get_json()
+    assert (everything["total"], everything["pages"], everything["page"], everything["per_page"]) == (5, 1, 1, 50)
+    pages = [staff.get(f"/followup/flags?per_page=2&page={n}").get_json() for n in (1, 2, 3, 4)]
+    assert [len(p["items"]) for p in pages] == [2, 2, 1, 0]
+    assert all((p["total"], p["pages"], p["per_page"]) == (5, 3, 2) for p in pages)
+    assert [f["id"] for p in pages for f in p["items"]] == [f["id"] for f in everything["items"]]
+    assert staff.get("/followup/flags?per_page=100").status_code == 200
+
+
+def test_api_flag_list_filters_by_level(tree, flagged, api):
+    staff = api(tree["staff"])
+    staff.post(f"/followup/flags/{flagged['flag'].id}/escalate", json={})
+    level1 = staff.get("/followup/flags?level=1").get_json()
+    assert [f["id"] for f in level1["items"]] == [flagged["flag"].id] and level1["total"] == 1
+    level0 = staff.get("/followup/flags?level=0").get_json()
+    assert [f["idea_id"] for f in level0["items"]] == [flagged["land"].id]
+    assert staff.get("/followup/flags?level=2").get_json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("page=x", "page"),
+        ("page=1.5", "page"),
+        ("page=99999999999999999999999", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=101", "per_page"),
+        ("per_page=abc", "per_page"),
+        ("level=-1", "level"),
+        ("level=x", "level"),
+    ],
+)
+def test_api_bad_page_or_level_is_422_naming_the_field(tree, flagged, api, query, field):
+    response = api(tree["staff"]).get(f"/followup/flags?{query}")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_field" and field in error["message"]
+
+
+# The cached report -----------------------------------------------------------------------------------------------
+
+
+def test_report_is_cached_for_a_minute_and_dropped_after_a_flag_change(app, tree, runner, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(reports.time, "monotonic", lambda: clock[0])
+    idea = post(tree["upz_officer"], tree["health"])
+    first = reports.cached_report(FLAG_DUE)
+    assert first["cached"] is False and first["computed_at"] == FLAG_DUE.isoformat() and first["cache_seconds"] == 60
+    post(tree["upz_officer"], tree["health"], title="Second idea, unseen for now")
+    clock[0] += 59
+    second = reports.cached_report(FLAG_DUE + timedelta(hours=1))
+    assert second["cached"] is True and second["computed_at"] == first["computed_at"]
+    assert second["totals"]["ideas"] == 1
+    clock[0] += 2
+    third = reports.cached_report(FLAG_DUE + timedelta(hours=2))
+    assert third["cached"] is False and third["totals"]["ideas"] == 2
+
+    run_scan(runner, FLAG_DUE)  # a scan committed in this process drops the cache
+    assert reports.cached_report()["totals"]["open_flags_total"] == 2
+    service.resolve_flag(flag_of(idea), tree["staff"], "Done", FLAG_DUE)
+    db.session.commit()
+    assert reports.cached_report()["totals"]["open_flags_total"] == 1
+    db.session.rollback()
+    app.config["FOLLOWUP_REPORT_CACHE_SECONDS"] = 0
+    assert reports.cached_report()["cached"] is False
+
+
+def test_dashboard_and_api_show_when_the_report_was_computed(tree, flagged, api, staff_client):
+    body = api(tree["staff"]).get("/followup/report").get_json()
+    computed = datetime.fromisoformat(body["computed_at"])
+    assert computed.utcoffset() == timedelta(0) and body["cached"] is False and body["cache_seconds"] == 60
+    again = api(tree["staff"]).get("/followup/report").get_json()
+    assert again["cached"] is True and again["computed_at"] == body["computed_at"]
+    page = staff_client.get("/followup/").get_data(as_text=True)
+    assert f"computed at {computed:%Y-%m-%d %H:%M:%S} UTC" in page and "every 60 seconds" in page

@@ -380,7 +380,13 @@ def changed_by_hand(flag: Flag) -> bool:
 
 def own_clock_due(flag: Flag, rules: Rules, calendar: WorkCalendar) -> datetime:
     """When a flag changed by hand next escalates: escalate_days working days after it reached its office."""
-    return calendar.due_at(flag.level_since, rules.escalate_days)
+    return _own_clock_due(flag.level_since, rules, calendar)
+
+
+def _own_clock_due(since: datetime, rules: Rules, calendar: WorkCalendar) -> datetime:
+    # A level reached at a deadline (midnight) belongs to the day that just ended, as in the posting-day
+    # schedule: level k+1 is due escalate_days working days after the day level k fell due.
+    return calendar.due_at(since - timedelta(microseconds=1), rules.escalate_days)
 
 
 def _escalate_on_own_clock(now: datetime, rules: Rules, calendar: WorkCalendar, tree: OfficeTree) -> list[dict]:
@@ -399,7 +405,7 @@ def _escalate_on_own_clock(now: datetime, rules: Rules, calendar: WorkCalendar, 
     for flag in candidates:
         level, since, office = flag.level, flag.level_since, flag.assigned_office_id
         for parent in tree.chain(flag.assigned_office_id)[1:]:
-            due = calendar.due_at(since, rules.escalate_days)
+            due = _own_clock_due(since, rules, calendar)
             if due > now:
                 break
             level, since, office = level + 1, due, parent
@@ -639,7 +645,7 @@ def assign_flag(flag: Flag, actor: User, office_code: object, note: object, now:
     if office is None:
         raise ValidationError("office", "office does not exist")
     if office.id == flag.assigned_office_id:
-        raise ValidationError("office", f"the flag is already assigned to {office.code}")
+        raise ValidationError("office", f"office {office.code} is already the flag's assigned office")
     return _move_flag(flag, actor, "assigned", office, flag.level, _optional_note(note), now)
 
 
