@@ -4,9 +4,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from forum.config import DEV_SECRET_KEY, Config
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
@@ -33,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories="../translations")
     _install_template_gettext(app)
+    _install_template_url_for(app)
 
     from forum import cli, effects, errors
     from forum.accounts import views as accounts
@@ -162,7 +165,12 @@ def _request_translations():
 
 
 def _install_template_gettext(app: Flask) -> None:
-    """Templates' _() and ngettext() through the per-request translations (same output as Flask-Babel's)."""
+    """Templates' _(), gettext() and ngettext(): Jinja's newstyle i18n semantics in one call, per-request catalog.
+
+    Jinja's i18n extension routes each _() through three wrappers and Flask-Babel then resolves the catalog
+    again; a page translates dozens of strings. Same output: translate, Markup when autoescaping, then
+    %-format with the keyword arguments (num defaults to n for ngettext).
+    """
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _request_translations().ugettext(s),
         ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
@@ -170,6 +178,54 @@ def _install_template_gettext(app: Flask) -> None:
         pgettext=lambda c, s: _request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
     )
+
+    @pass_eval_context
+    def gettext(eval_ctx, string: str, /, **variables: Any) -> str:
+        rv = _request_translations().ugettext(string)
+        if eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    @pass_eval_context
+    def ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        rv = _request_translations().ungettext(singular, plural, num)
+        if eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
+
+
+def _install_template_url_for(app: Flask) -> None:
+    """Templates' url_for(), remembering the URLs of the few shapes every page repeats.
+
+    A page builds a dozen or more URLs that differ only by id (the nav bar's, the static files', the
+    idea's actions); werkzeug builds each one anew. Calls whose values are all ints (or a static
+    filename) are kept per script root and host, so a URL is built once per process; anything else
+    (query strings, _external, blueprint-relative names) is built as usual. There are no url_defaults
+    functions in this app; if one is ever added, nothing is cached.
+    """
+    build = app.url_for
+    cache: dict[tuple, str] = {}
+
+    def url_for(endpoint: str, /, **values: Any) -> str:
+        if endpoint[:1] == "." or not has_request_context() or any(app.url_default_functions.values()):
+            return build(endpoint, **values)
+        for name, value in values.items():
+            if type(value) is not int and (name != "filename" or type(value) is not str):
+                return build(endpoint, **values)
+        req = request._get_current_object()
+        key = (req.script_root, req.host, endpoint, *values.items())
+        url = cache.get(key)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(cache) >= 4096:  # bounded: ids are many
+                cache.clear()
+            cache[key] = url
+        return url
+
+    app.jinja_env.globals["url_for"] = url_for
 
 
 def _default_async_mode() -> str:
