@@ -200,11 +200,11 @@ def _install_template_gettext(app: Flask) -> None:
 def _install_template_url_for(app: Flask) -> None:
     """Templates' url_for(), remembering the URLs of the few shapes every page repeats.
 
-    A page builds a dozen or more URLs that differ only by id (the nav bar's, the static files', the
-    idea's actions); werkzeug builds each one anew. Calls whose values are all ints (or a static
-    filename) are kept per script root and host, so a URL is built once per process; anything else
-    (query strings, _external, blueprint-relative names) is built as usual. There are no url_defaults
-    functions in this app; if one is ever added, nothing is cached.
+    A page builds a dozen or more URLs (the nav bar's, the static files', the idea's actions, a tag
+    link per idea row); werkzeug builds each one anew. Calls whose values are all ints or short strings
+    are kept per script root and host in a bounded dict, so a URL is usually built once per process;
+    anything else (long values, _external/_anchor, blueprint-relative names) is built as usual. There
+    are no url_defaults functions in this app; if one is ever added, nothing is cached.
     """
     build = app.url_for
     cache: dict[tuple, str] = {}
@@ -213,7 +213,8 @@ def _install_template_url_for(app: Flask) -> None:
         if endpoint[:1] == "." or not has_request_context() or any(app.url_default_functions.values()):
             return build(endpoint, **values)
         for name, value in values.items():
-            if type(value) is not int and (name != "filename" or type(value) is not str):
+            kind = type(value)
+            if name[:1] == "_" or not (kind is int or (kind is str and len(value) <= 100)):
                 return build(endpoint, **values)
         req = request._get_current_object()
         key = (req.script_root, req.host, endpoint, *values.items())
