@@ -363,11 +363,10 @@ MANUAL_ACTIONS = ("assigned", "escalated")
 def _changed_by_hand():
     """SQL condition: a person (not the scan) reassigned or escalated the flag at some point."""
     events = FlagEvent.__table__
-    return (
-        sa.exists()
-        .where(events.c.flag_id == Flag.__table__.c.id)
-        .where(events.c.actor_id.is_not(None), events.c.action.in_(MANUAL_ACTIONS))
-    )
+    # An uncorrelated IN (subquery): the databases build the (small) set once instead of probing the
+    # events per flag, which cost ~0.3 s per scan over 64,000 open flags on SQLite.
+    by_hand = sa.select(events.c.flag_id).where(events.c.actor_id.is_not(None), events.c.action.in_(MANUAL_ACTIONS))
+    return Flag.__table__.c.id.in_(by_hand)
 
 
 def changed_by_hand(flag: Flag) -> bool:
