@@ -73,8 +73,9 @@ def create_idea():
     idea = ideas.create_idea(
         current_api_user(), data.get("title"), data.get("body"), data.get("category"), data.get("tags")
     )
+    payload = idea_dict(idea)  # built before the commit expires (and would reload) every attribute
     db.session.commit()
-    return idea_dict(idea), 201
+    return payload, 201
 
 
 @bp.get("/ideas/<int:idea_id>")
@@ -105,8 +106,9 @@ def update_idea(idea_id: int):
         ideas.set_idea_status(idea, user, data["status"])
     if not (content_keys | {"status"}) & data.keys():
         raise BadRequest("Nothing to change: send title, body, category, tags or status.")
+    payload = idea_dict(idea)
     db.session.commit()
-    return idea_dict(idea)
+    return payload
 
 
 @bp.delete("/ideas/<int:idea_id>")
@@ -124,16 +126,18 @@ def create_comment(idea_id: int):
     idea = ideas.get_idea(idea_id)
     data = json_body()
     comment = ideas.add_comment(idea, current_api_user(), data.get("body"), data.get("parent_id"))
+    payload = comment_dict(comment)
     db.session.commit()
-    return comment_dict(comment), 201
+    return payload, 201
 
 
 @bp.patch("/comments/<int:comment_id>")
 @token_required
 def edit_comment(comment_id: int):
     comment = ideas.edit_comment(ideas.get_comment(comment_id), current_api_user(), json_body().get("body"))
+    payload = comment_dict(comment)
     db.session.commit()
-    return comment_dict(comment)
+    return payload
 
 
 @bp.delete("/comments/<int:comment_id>")
