@@ -13,6 +13,7 @@ keeps the unstemmed words for "did you mean".
 
 from __future__ import annotations
 
+import atexit
 import html
 import math
 import os
@@ -240,23 +241,50 @@ def _open(index_dir: str):
         if not try_for(create_lock.acquire, timeout=30, delay=0.05):
             raise IndexBusy("search index is being created by another process")
         try:
+            # Without mmap: Whoosh copies each mmapped segment file it opens into a BytesIO, so opening a
+            # reader on a 100k-post index took ~160 ms, paid by every writer (update_document looks up the
+            # old version) and every searcher reopened after a commit. Plain files are read on demand.
+            storage = FileStorage(index_dir, supports_mmap=False)
             if not whoosh_index.exists_in(index_dir):
-                ix = whoosh_index.create_in(index_dir, SCHEMA)
+                ix = storage.create_index(SCHEMA)
                 _write_version(index_dir)
             elif _read_version(index_dir) != SCHEMA_VERSION:
                 # Written by another version of this module: its terms would not match our queries. Start
                 # empty and ask for a rebuild from the database (the indexer does it; see rebuild_needed()).
                 with open(os.path.join(index_dir, _REBUILD_MARKER), "w") as f:
                     f.write("schema changed\n")
-                ix = whoosh_index.create_in(index_dir, SCHEMA)
+                ix = storage.create_index(SCHEMA)
                 _write_version(index_dir)
             else:
-                ix = whoosh_index.open_dir(index_dir)
+                ix = storage.open_index()
         finally:
             create_lock.release()
+        _indexes.pop(index_dir, None)
         _indexes[index_dir] = ix
-        _searchers.pop(index_dir, None)
+        _close_pooled(index_dir)  # searchers of the index this one replaces: they hold its files open
+        while len(_indexes) > _MAX_OPEN_INDEXES:  # tests open one index per test; a server, one in all
+            oldest = next(iter(_indexes))
+            del _indexes[oldest]
+            _close_pooled(oldest)
         return ix
+
+
+_MAX_OPEN_INDEXES = 4
+
+
+def _close_pooled(index_dir: str | None = None) -> None:
+    """Close the pooled searchers of one index (of every index if None): each holds its segment files open."""
+    with _pool_lock:
+        if index_dir is None:
+            stale = [s for pool in _searchers.values() for s in pool]
+            _searchers.clear()
+        else:
+            stale = _searchers.pop(index_dir, [])
+    for s in stale:
+        s.close()
+
+
+atexit.register(_close_pooled)
 
 
 def _read_version(index_dir: str) -> int | None:
