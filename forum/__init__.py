@@ -4,8 +4,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, has_request_context, request
-from flask_babel import get_locale
+from flask import Flask, g, request
+from flask.globals import _cv_request
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -151,8 +152,6 @@ def _request_translations():
     dozens). This keeps the result beside Flask-Babel's own cached locale (g._flask_babel.babel_locale), so a
     flask_babel.refresh() or a forced locale, which replace that object, also replace the translations.
     """
-    from flask_babel import get_translations
-
     ctx = g.get("_flask_babel")
     memo = getattr(ctx, "forum_translations", None)
     if memo is not None and memo[0] is getattr(ctx, "babel_locale", None):
@@ -184,7 +183,8 @@ def _install_template_gettext(app: Flask) -> None:
         rv = _request_translations().ugettext(string)
         if eval_ctx.autoescape:
             rv = Markup(rv)
-        return rv % variables
+        # Formatting with nothing to format changes nothing, and Markup's % costs more than the lookup.
+        return rv % variables if variables or "%" in rv else rv
 
     @pass_eval_context
     def ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables: Any) -> str:
@@ -202,7 +202,7 @@ def _install_template_url_for(app: Flask) -> None:
 
     A page builds a dozen or more URLs (the nav bar's, the static files', the idea's actions, a tag
     link per idea row); werkzeug builds each one anew. Calls whose values are all ints or short strings
-    are kept per script root and host in a bounded dict, so a URL is usually built once per process;
+    are kept per script root in a bounded dict, so a URL is usually built once per process;
     anything else (long values, _external/_anchor, blueprint-relative names) is built as usual. There
     are no url_defaults functions in this app; if one is ever added, nothing is cached.
     """
@@ -210,14 +210,20 @@ def _install_template_url_for(app: Flask) -> None:
     cache: dict[tuple, str] = {}
 
     def url_for(endpoint: str, /, **values: Any) -> str:
-        if endpoint[:1] == "." or not has_request_context() or any(app.url_default_functions.values()):
+        req_ctx = _cv_request.get(None)
+        if (
+            req_ctx is None
+            or endpoint[:1] == "."
+            or any(app.url_default_functions.values())
+            or app.url_map.host_matching  # then (and with subdomains) a URL depends on the host too
+            or app.subdomain_matching
+        ):
             return build(endpoint, **values)
         for name, value in values.items():
             kind = type(value)
             if name[:1] == "_" or not (kind is int or (kind is str and len(value) <= 100)):
                 return build(endpoint, **values)
-        req = request._get_current_object()
-        key = (req.script_root, req.host, endpoint, *values.items())
+        key = (req_ctx.request.script_root, endpoint, *values.items())
         url = cache.get(key)
         if url is None:
             url = build(endpoint, **values)
