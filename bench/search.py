@@ -12,8 +12,8 @@ over 12 categories, 8 offices and 40 authors, dated over the last two years.
 
 Steps, all in one run, in a temporary folder:
 1. The posts are bulk-inserted into the app's SQLite database.
-2. Full reindex: `forum.search.index.rebuild` over `service.all_documents`
-   (what `flask search reindex` runs: 2 processes, multisegment, limitmb=256).
+2. Full reindex: `forum.search.worker.rebuild`, what `flask search reindex`
+   runs (2 processes, multisegment, worker.REBUILD_LIMITMB).
    Prints posts/s and the index size.
 3. Commit-to-searchable delay: posts created through the ideas service and
    committed, with the app's background indexer running (as in production),
@@ -222,16 +222,11 @@ def build_app_db(workdir: Path, posts: list[dict]):
 
 
 def whoosh_reindex(app) -> tuple[float, int]:
-    """Full rebuild as `flask search reindex` does; returns (seconds, documents)."""
-    import sqlalchemy.orm as so
+    """Full rebuild through the function `flask search reindex` runs; returns (seconds, documents)."""
+    from forum.search import worker
 
-    from forum.extensions import db
-    from forum.search import index, service
-
-    with app.app_context(), so.Session(db.engine) as session:
-        start = time.perf_counter()
-        count = index.rebuild(service.all_documents(session), app.config["SEARCH_INDEX_DIR"], procs=2, limitmb=256)
-        return time.perf_counter() - start, count
+    count, seconds = worker.rebuild(app, procs=2)
+    return seconds, count
 
 
 def whoosh_delay(app, cat_id: int, samples: int) -> list[float]:
