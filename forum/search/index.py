@@ -129,8 +129,9 @@ def words(text: str, stop: bool = True) -> list[str]:
     """The normalised words of text, in order (stop words and one-letter words dropped unless stop=False).
 
     The whole text is normalised once and then split: the same words as splitting
-    first and normalising each, at a fraction of the cost (only marks, ZWNJ/ZWJ
-    and tatweel change, and those are inside words either way).
+    first and normalising each (normalising turns letters into letters and removes
+    marks, ZWNJ/ZWJ and tatweel, which the word pattern keeps inside words either
+    way; checked token for token on the bench corpus), at a fraction of the cost.
     """
     text = normalise(text)
     found = _word_pattern(text).findall(text)
