@@ -1018,3 +1018,9 @@ def test_dashboard_and_api_show_when_the_report_was_computed(tree, flagged, api,
     assert again["cached"] is True and again["computed_at"] == body["computed_at"]
     page = staff_client.get("/followup/").get_data(as_text=True)
     assert f"computed at {computed:%Y-%m-%d %H:%M:%S} UTC" in page and "every 60 seconds" in page
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "99999999999999999999999", "0"])
+def test_dashboard_survives_any_page_number(tree, staff_client, page):
+    response = staff_client.get("/followup/", query_string={"page": page})
+    assert response.status_code == 200

@@ -15,6 +15,7 @@ from forum.followup.cli import scan_command
 from forum.followup.forms import AssignForm, EscalateForm, HolidayForm, ResolveForm
 from forum.forms import ActionForm, attach_error
 from forum.models import Category, Holiday, Office, utcnow
+from forum.validation import query_int
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 bp.cli.add_command(scan_command)
@@ -30,7 +31,7 @@ def dashboard():
         flash(exc.message, "error")
         filters = {"status": "open", "office": None}
     page = db.paginate(
-        service.flags_query(**filters), page=request.args.get("page", 1, type=int), per_page=50, error_out=False
+        service.flags_query(**filters), page=query_int(request.args, "page", 1), per_page=50, error_out=False
     )
     report = reports.cached_report()
     return render_template(
