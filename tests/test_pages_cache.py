@@ -218,3 +218,43 @@ def test_lru_is_bounded_and_entries_expire():
     expired = page_cache.LRUCache(maxsize=2, ttl=0)
     expired.set("a", 1)
     assert expired.get("a") is None and len(expired) == 0
+
+
+def test_viewer_state_comes_with_the_idea_in_one_query(app, world, thread):
+    """Endorsed, following and the unread badge are the viewer's own, read in the page's single idea query."""
+    from forum.notifications.service import notify, unread_count
+
+    idea = db.session.get(Idea, thread["idea_id"])
+    ideas.endorse(idea, world["officer2"], on=True)
+    ideas.follow(idea, world["officer2"], on=True)
+    notify(world["officer2"], "comment", idea, "Someone replied")
+    db.session.commit()
+    unread = unread_count(world["officer2"])
+    assert unread >= 1
+    html = page(login_as(app, world["officer2"]), thread["idea_id"])
+    assert '<button type="submit" class="button active">Endorsed (1)</button>' in html
+    assert re.search(rf'id="notification-count"\s*>{unread}</span>', html)
+    # senior neither endorses nor follows, and has no notifications.
+    assert ">Unfollow</button>" in html
+    other = page(login_as(app, world["senior"]), thread["idea_id"])
+    assert '<button type="submit" class="button ">Endorse (1)</button>' in other
+    assert ">Follow</button>" in other
+    assert re.search(r'id="notification-count" hidden>0</span>', other)
+
+
+def test_deleted_or_unknown_idea_is_a_404(app, world, thread):
+    client = login_as(app, world["officer"])
+    ideas.delete_idea(db.session.get(Idea, thread["idea_id"]), world["officer"])
+    db.session.commit()
+    assert client.get(f"/ideas/{thread['idea_id']}").status_code == 404
+    assert client.get("/ideas/99999999999999999999999").status_code == 404
+
+
+def test_template_urls_follow_the_script_root(app, world, thread):
+    """Template URLs are remembered per script root: the same page under a prefix links under that prefix."""
+    client = login_as(app, world["officer"])
+    plain = page(client, thread["idea_id"])
+    prefixed = client.get(f"/ideas/{thread['idea_id']}", base_url="http://localhost/forum").get_data(as_text=True)
+    assert 'href="/static/css/forum.css"' in plain and 'href="/forum/static/css/forum.css"' in prefixed
+    assert f'action="/forum/ideas/{thread["idea_id"]}/endorse"' in prefixed
+    assert 'href="/ideas/"' not in prefixed and 'href="/forum/"' in prefixed
