@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/pages.py [--duration 10] [--warmup 3] [--procs 2] [--conns 8]
+    .venv/bin/python bench/pages.py [--duration 10] [--warmup 3] [--procs 2] [--conns 8] [--unanswered]
 
 What it does, in one run:
 
@@ -470,6 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comments", type=int, default=20, help="comments per idea")
     parser.add_argument("--big", type=int, default=50, help="comments on the one idea whose page is measured")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, server log)")
+    parser.add_argument(
+        "--unanswered",
+        action="store_true",
+        help="also measure an idea page with no official response (its follow-up panel runs the follow-up rules)",
+    )
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="psi-bench-"))
@@ -496,14 +501,16 @@ def main(argv: list[str] | None = None) -> int:
             f"gunicorn -c gunicorn.conf.py on 127.0.0.1:{port}; load: {args.procs} processes x {args.conns} "
             f"keep-alive connections, {args.warmup:g} s warm-up + {args.duration:g} s per endpoint"
         )
-        results = [
-            measure(name, port, path, cookie, args, server_pid)
-            for name, path in (
-                ("bare /healthz", "/healthz"),
-                ("idea list /", "/"),
-                (f"idea page ({args.big} comments)", f"/ideas/{big_id}"),
-            )
+        endpoints = [
+            ("bare /healthz", "/healthz"),
+            ("idea list /", "/"),
+            (f"idea page ({args.big} comments)", f"/ideas/{big_id}"),
         ]
+        if args.unanswered:
+            # Ideas whose id is a multiple of 3 get an official response in the seed: take the newest other one.
+            unanswered = next(i for i in range(big_id - 1, 0, -1) if i % 3)
+            endpoints.append((f"unanswered ({args.comments} comments)", f"/ideas/{unanswered}"))
+        results = [measure(name, port, path, cookie, args, server_pid) for name, path in endpoints]
     finally:
         if server is not None:
             stop_server(server)
