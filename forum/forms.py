@@ -1,8 +1,14 @@
 """Helpers shared by page views that use Flask-WTF forms."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask_wtf import FlaskForm
 
 from forum.errors import ValidationError
+from forum.extensions import db
+
+T = TypeVar("T")
 
 
 def attach_error(form: FlaskForm, error: ValidationError) -> None:
@@ -12,6 +18,18 @@ def attach_error(form: FlaskForm, error: ValidationError) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def commit_change(form: FlaskForm, change: Callable[[], T]) -> T | None:
+    """Run a service change and commit it; on a ValidationError roll back, show it on the form and return None."""
+    try:
+        result = change()
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return None
+    return result
 
 
 class ActionForm(FlaskForm):

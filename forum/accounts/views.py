@@ -11,7 +11,7 @@ from forum.accounts import service as accounts
 from forum.accounts.forms import LoginForm, PasswordForm, ProfileForm, SignupForm
 from forum.errors import ValidationError
 from forum.extensions import db, limiter, login_manager
-from forum.forms import ActionForm, attach_error
+from forum.forms import ActionForm, attach_error, commit_change
 from forum.ideas import service as ideas
 from forum.models import Office, User
 
@@ -87,15 +87,12 @@ def signup():
     form = SignupForm()
     form.office.choices = _office_choices()
     if form.validate_on_submit():
-        try:
-            accounts.sign_up(
+        if commit_change(
+            form,
+            lambda: accounts.sign_up(
                 form.email.data, form.name.data, form.office.data, form.password.data, form.designation.data
-            )
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+            ),
+        ):
             flash(_("Thank you. An administrator will approve your account; then you can log in."))
             return redirect(url_for("accounts.login"))
     return render_template("accounts/signup.html", form=form)

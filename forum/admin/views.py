@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from forum.accounts import service as accounts
 from forum.admin.forms import CategoryForm, OfficeForm, UserForm, UserRoleForm
 from forum.auth import role_required
-from forum.errors import ValidationError
 from forum.extensions import db
-from forum.forms import attach_error
+from forum.forms import commit_change
 from forum.ideas import service as ideas
 from forum.models import Category, Office, User
 from forum.validation import query_int
@@ -35,15 +34,13 @@ def users():
     form = UserForm()
     form.office.choices = _office_choices()
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
+        user = commit_change(
+            form,
+            lambda: accounts.create_user(
                 form.email.data, form.name.data, form.role.data, form.office.data, form.password.data
-            )
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+            ),
+        )
+        if user is not None:
             flash(_("Created %(email)s.", email=user.email))
             return redirect(url_for("admin.users"))
     status = request.args.get("status") or None
@@ -66,15 +63,14 @@ def user(user_id: int):
     )
     form.office.choices = _office_choices()
     if form.validate_on_submit():
-        try:
+
+        def change() -> User:
             accounts.set_user_role(target, form.role.data, form.office.data)
             if form.status.data != target.status:
                 accounts.set_user_status(target, form.status.data)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+            return target
+
+        if commit_change(form, change) is not None:
             flash(_("Saved %(email)s.", email=target.email))
             return redirect(url_for("admin.users"))
     return render_template("admin/user.html", target=target, form=form)
@@ -86,13 +82,9 @@ def offices():
     form = OfficeForm()
     form.parent.choices = _office_choices(blank=_("(top level)"))
     if form.validate_on_submit():
-        try:
-            accounts.create_office(form.code.data, form.name.data, form.parent.data or None)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+        if commit_change(
+            form, lambda: accounts.create_office(form.code.data, form.name.data, form.parent.data or None)
+        ):
             flash(_("Office created."))
             return redirect(url_for("admin.offices"))
     roots = db.session.scalars(sa.select(Office).where(Office.parent_id.is_(None)).order_by(Office.name)).all()
@@ -106,13 +98,7 @@ def office(code: str):
     form = OfficeForm(obj=target, parent=target.parent.code if target.parent else "")
     form.parent.choices = _office_choices(blank=_("(top level)"))
     if form.validate_on_submit():
-        try:
-            accounts.update_office(target, form.name.data, form.parent.data or None)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+        if commit_change(form, lambda: accounts.update_office(target, form.name.data, form.parent.data or None)):
             flash(_("Office saved."))
             return redirect(url_for("admin.offices"))
     return render_template("admin/office.html", target=target, form=form)
@@ -124,13 +110,7 @@ def categories():
     form = CategoryForm()
     form.office.choices = _office_choices(blank=_("(none)"))
     if form.validate_on_submit():
-        try:
-            ideas.create_category(form.name.data, form.office.data or None)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+        if commit_change(form, lambda: ideas.create_category(form.name.data, form.office.data or None)):
             flash(_("Category created."))
             return redirect(url_for("admin.categories"))
     items = db.session.scalars(
@@ -146,13 +126,7 @@ def category(category_id: int):
     form = CategoryForm(obj=target, office=target.office.code if target.office else "")
     form.office.choices = _office_choices(blank=_("(none)"))
     if form.validate_on_submit():
-        try:
-            ideas.update_category(target, form.name.data, form.office.data or None)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+        if commit_change(form, lambda: ideas.update_category(target, form.name.data, form.office.data or None)):
             flash(_("Category saved."))
             return redirect(url_for("admin.categories"))
     return render_template("admin/category.html", target=target, form=form)

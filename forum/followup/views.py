@@ -13,7 +13,7 @@ from forum.followup import report as reports
 from forum.followup import service
 from forum.followup.cli import scan_command
 from forum.followup.forms import AssignForm, EscalateForm, HolidayForm, ResolveForm
-from forum.forms import ActionForm, attach_error
+from forum.forms import ActionForm, attach_error, commit_change
 from forum.models import Category, Holiday, Office, utcnow
 from forum.validation import query_int
 
@@ -158,13 +158,8 @@ def holidays():
     """Admins keep the public holidays the working-day clocks skip."""
     form = HolidayForm()
     if form.validate_on_submit():
-        try:
-            holiday = service.add_holiday(form.day.data, form.name.data)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+        holiday = commit_change(form, lambda: service.add_holiday(form.day.data, form.name.data))
+        if holiday is not None:
             flash(_("Added %(name)s on %(day)s.", name=holiday.name, day=holiday.day.isoformat()))
             return redirect(url_for("followup.holidays"))
     return render_template(

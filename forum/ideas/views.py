@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from forum.errors import ValidationError
 from forum.extensions import db
-from forum.forms import ActionForm, attach_error
+from forum.forms import ActionForm, commit_change
 from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
 from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
@@ -55,13 +55,13 @@ def new():
     form = IdeaForm()
     form.category.choices = _category_choices()
     if form.validate_on_submit():
-        try:
-            idea = ideas.create_idea(current_user, form.title.data, form.body.data, form.category.data, form.tags.data)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+        idea = commit_change(
+            form,
+            lambda: ideas.create_idea(
+                current_user, form.title.data, form.body.data, form.category.data, form.tags.data
+            ),
+        )
+        if idea is not None:
             flash(_("Your idea is posted. Its tracking reference is %(ref)s.", ref=idea.reference))
             return redirect(url_for("ideas.show", idea_id=idea.id))
     return render_template("ideas/form.html", form=form, idea=None)
@@ -139,13 +139,12 @@ def edit(idea_id: int):
         form.category.data = idea.category_id
         form.tags.data = ", ".join(t.name for t in idea.tags)
     if form.validate_on_submit():
-        try:
-            ideas.update_idea(idea, current_user, form.title.data, form.body.data, form.category.data, form.tags.data)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+        if commit_change(
+            form,
+            lambda: ideas.update_idea(
+                idea, current_user, form.title.data, form.body.data, form.category.data, form.tags.data
+            ),
+        ):
             flash(_("Idea updated."))
             return redirect(url_for("ideas.show", idea_id=idea.id))
     return render_template("ideas/form.html", form=form, idea=idea)
@@ -206,13 +205,7 @@ def edit_comment(comment_id: int):
         abort(403)
     form = CommentForm(obj=found)
     if form.validate_on_submit():
-        try:
-            ideas.edit_comment(found, current_user, form.body.data)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
+        if commit_change(form, lambda: ideas.edit_comment(found, current_user, form.body.data)):
             return redirect(url_for("ideas.show", idea_id=found.idea_id, _anchor=f"c{found.id}"))
     return render_template("ideas/comment_form.html", form=form, comment=found)
 
