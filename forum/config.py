@@ -54,6 +54,8 @@ class Config:
     FOLLOWUP_SCAN_INTERVAL = int(os.environ.get("FOLLOWUP_SCAN_INTERVAL") or 900)
     # Seconds the staff report is kept per process (0: computed on every view).
     FOLLOWUP_REPORT_CACHE_SECONDS = int(os.environ.get("FOLLOWUP_REPORT_CACHE_SECONDS") or 60)
+    # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR") or 0)
     # A request over 1 MB is refused with 413 (SPEC section 3).
     MAX_CONTENT_LENGTH = 1024 * 1024
     IDEAS_PER_PAGE = 20
