@@ -4,13 +4,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, request
-from flask.globals import _cv_request
-from flask_babel import get_locale, get_translations
+from flask import Flask, g
+from flask_babel import get_locale
 from flask_login import current_user
-from jinja2 import pass_eval_context
-from markupsafe import Markup
 
+from forum import templating
 from forum.config import DEV_SECRET_KEY, Config
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -39,9 +37,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, default_translation_directories="../translations")
-    _install_template_gettext(app)
-    _install_template_url_for(app)
+    babel.init_app(app, locale_selector=templating.select_locale, default_translation_directories="../translations")
+    templating.install(app)
 
     from forum import cli, effects, errors
     from forum.accounts import views as accounts
@@ -152,96 +149,6 @@ def _configure_sqlite(app: Flask) -> None:
     _configure_sqlite.hooked = True
 
 
-def _request_translations():
-    """Flask-Babel's translations for the request's locale, looked up once per request rather than per string.
-
-    Flask-Babel resolves the locale and its catalog again for every string a template translates (a page has
-    dozens). This keeps the result beside Flask-Babel's own cached locale (g._flask_babel.babel_locale), so a
-    flask_babel.refresh() or a forced locale, which replace that object, also replace the translations.
-    """
-    ctx = g.get("_flask_babel")
-    memo = getattr(ctx, "forum_translations", None)
-    if memo is not None and memo[0] is getattr(ctx, "babel_locale", None):
-        return memo[1]
-    translations = get_translations()
-    ctx = g.get("_flask_babel")
-    if ctx is not None and getattr(ctx, "babel_locale", None) is not None:
-        ctx.forum_translations = (ctx.babel_locale, translations)
-    return translations
-
-
-def _install_template_gettext(app: Flask) -> None:
-    """Templates' _(), gettext() and ngettext(): Jinja's newstyle i18n semantics in one call, per-request catalog.
-
-    Jinja's i18n extension routes each _() through three wrappers and Flask-Babel then resolves the catalog
-    again; a page translates dozens of strings. Same output: translate, Markup when autoescaping, then
-    %-format with the keyword arguments (num defaults to n for ngettext).
-    """
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _request_translations().ugettext(s),
-        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: _request_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
-    )
-
-    @pass_eval_context
-    def gettext(eval_ctx, string: str, /, **variables: Any) -> str:
-        rv = _request_translations().ugettext(string)
-        if eval_ctx.autoescape:
-            rv = Markup(rv)
-        # Formatting with nothing to format changes nothing, and Markup's % costs more than the lookup.
-        return rv % variables if variables or "%" in rv else rv
-
-    @pass_eval_context
-    def ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables: Any) -> str:
-        variables.setdefault("num", num)
-        rv = _request_translations().ungettext(singular, plural, num)
-        if eval_ctx.autoescape:
-            rv = Markup(rv)
-        return rv % variables
-
-    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
-
-
-def _install_template_url_for(app: Flask) -> None:
-    """Templates' url_for(), remembering the URLs of the few shapes every page repeats.
-
-    A page builds a dozen or more URLs (the nav bar's, the static files', the idea's actions, a tag
-    link per idea row); werkzeug builds each one anew. Calls whose values are all ints or short strings
-    are kept per script root in a bounded dict, so a URL is usually built once per process;
-    anything else (long values, _external/_anchor, blueprint-relative names) is built as usual. There
-    are no url_defaults functions in this app; if one is ever added, nothing is cached.
-    """
-    build = app.url_for
-    cache: dict[tuple, str] = {}
-
-    def url_for(endpoint: str, /, **values: Any) -> str:
-        req_ctx = _cv_request.get(None)
-        if (
-            req_ctx is None
-            or endpoint[:1] == "."
-            or any(app.url_default_functions.values())
-            or app.url_map.host_matching  # then (and with subdomains) a URL depends on the host too
-            or app.subdomain_matching
-        ):
-            return build(endpoint, **values)
-        for name, value in values.items():
-            kind = type(value)
-            if name[:1] == "_" or not (kind is int or (kind is str and len(value) <= 100)):
-                return build(endpoint, **values)
-        key = (req_ctx.request.script_root, endpoint, *values.items())
-        url = cache.get(key)
-        if url is None:
-            url = build(endpoint, **values)
-            if len(cache) >= 4096:  # bounded: ids are many
-                cache.clear()
-            cache[key] = url
-        return url
-
-    app.jinja_env.globals["url_for"] = url_for
-
-
 def _default_async_mode() -> str:
     """gevent when gunicorn's gevent worker has patched the process, else threading."""
     try:
@@ -252,15 +159,3 @@ def _default_async_mode() -> str:
     except ImportError:
         pass
     return "threading"
-
-
-def _select_locale() -> str:
-    from flask import session
-
-    if "lang" in request.args and request.args["lang"] in ("en", "bn"):
-        return request.args["lang"]
-    if session.get("lang") in ("en", "bn"):
-        return session["lang"]
-    if current_user and current_user.is_authenticated and current_user.locale:
-        return current_user.locale
-    return request.accept_languages.best_match(("en", "bn")) or "en"
