@@ -89,6 +89,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
+    # One SocketIO object serves every app made in this process (tests make many), and it keeps the
+    # previous app's queue manager in its options: drop it, so each app gets the queue its config names.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
