@@ -376,6 +376,7 @@ def test_deleting_a_comment_keeps_the_thread_readable(client, world, auth):
     assert "A reply that stays" in page
     assert thread_shape(page) == {f"c{parent.id}": None, f"c{reply.id}": f"c{parent.id}"}
     # a removed comment cannot be edited or removed again
+    assert client.get(f"/comments/{parent.id}/edit").status_code == 404
     assert client.post(f"/comments/{parent.id}/edit", data={"body": "back"}).status_code == 404
     assert client.post(f"/comments/{parent.id}/delete").status_code == 404
 

@@ -203,6 +203,8 @@ def edit_comment(comment_id: int):
     found = ideas.get_comment(comment_id)
     if found.author_id != current_user.id:
         abort(403)
+    if found.is_deleted:
+        abort(404, "This comment was removed.")
     form = CommentForm(obj=found)
     if form.validate_on_submit():
         if commit_change(form, lambda: ideas.edit_comment(found, current_user, form.body.data)):
