@@ -51,3 +51,13 @@ def query_int(args: Mapping[str, str], name: str, default: int | None = None) ->
         return default
     # Cap far below MAX_INT so that page * per_page stays a valid OFFSET.
     return value if 0 < value <= 2**31 - 1 else default
+
+
+def id_or_404(value: object, what: str) -> int:
+    """A row id from a URL or request body; one that cannot be an id names no row, so 404."""
+    from werkzeug.exceptions import NotFound
+
+    try:
+        return parse_int(value, f"{what}_id")
+    except ValidationError:
+        raise NotFound(f"No such {what}.") from None

@@ -31,7 +31,7 @@ from forum.extensions import db
 from forum.followup.calendar import WorkCalendar, parse_weekend
 from forum.models import Category, Comment, Flag, FlagEvent, Holiday, Idea, JobLease, Office, User, UTCDateTime
 from forum.notifications.service import notify
-from forum.validation import clean_text, parse_int
+from forum.validation import clean_text, id_or_404, parse_int
 
 NOTE_MAX = 1000
 # Above this many flags for one office in one scan, its seniors get one digest instead of one note each.
@@ -556,11 +556,7 @@ def record_response(idea: Idea, comment: Comment) -> None:
 
 def get_flag(flag_id: object) -> Flag:
     """A flag by id, or 404."""
-    try:
-        key = parse_int(flag_id, "flag_id")
-    except ValidationError:
-        raise NotFound("No such flag.") from None
-    flag = db.session.get(Flag, key)
+    flag = db.session.get(Flag, id_or_404(flag_id, "flag"))
     if flag is None:
         raise NotFound("No such flag.")
     return flag

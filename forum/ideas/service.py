@@ -33,7 +33,7 @@ from forum.models import (
 )
 from forum.notifications.service import notify
 from forum.search import outbox
-from forum.validation import clean_text, parse_int
+from forum.validation import clean_text, id_or_404, parse_int
 
 TITLE_MIN, TITLE_MAX = 5, 200
 BODY_MAX = 20_000
@@ -198,11 +198,7 @@ def delete_idea(idea: Idea, actor: User) -> None:
 
 def get_idea(idea_id: object) -> Idea:
     """A visible idea by id, or 404."""
-    try:
-        key = parse_int(idea_id, "idea_id")
-    except ValidationError:
-        raise NotFound("No such idea.") from None
-    idea = db.session.get(Idea, key)
+    idea = db.session.get(Idea, id_or_404(idea_id, "idea"))
     if idea is None or idea.is_deleted:
         raise NotFound("No such idea.")
     return idea
@@ -362,11 +358,7 @@ def _notify_about(comment: Comment) -> None:
 
 
 def get_comment(comment_id: object) -> Comment:
-    try:
-        key = parse_int(comment_id, "comment_id")
-    except ValidationError:
-        raise NotFound("No such comment.") from None
-    comment = db.session.get(Comment, key)
+    comment = db.session.get(Comment, id_or_404(comment_id, "comment"))
     if comment is None or comment.idea.is_deleted:
         raise NotFound("No such comment.")
     return comment

@@ -12,7 +12,7 @@ from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
 from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
 from forum.models import IDEA_STATUSES, Category, Endorsement, Follow, Idea, Notification, Office, User
-from forum.validation import parse_int, query_int
+from forum.validation import id_or_404, query_int
 
 bp = Blueprint("ideas", __name__)
 
@@ -90,10 +90,7 @@ def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool]:
     header (forum/__init__.py inject_globals): one round trip instead of four on every idea page view.
     """
     global _VIEWER_SELECT
-    try:
-        idea_id = parse_int(idea_id, "idea_id")  # the same bounds as ideas.get_idea: no overflow reaches the driver
-    except ValidationError:
-        abort(404, "No such idea.")
+    idea_id = id_or_404(idea_id, "idea")  # the same bounds as ideas.get_idea: no overflow reaches the driver
     if _VIEWER_SELECT is None:
         _VIEWER_SELECT = _viewer_select()
     row = db.session.execute(_VIEWER_SELECT, {"user_id": user.id, "idea_id": idea_id}).one_or_none()
