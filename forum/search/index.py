@@ -3,10 +3,9 @@
 Everything here takes and returns plain Python values (dicts, lists, strings),
 so another engine could replace Whoosh by rewriting this one file.
 
-Text is analysed the same way at index and query time: NFC + casefold +
-folding of the Arabic/Farsi letter variants Urdu writers mix, then a word
-pattern that includes every Unicode combining mark (so Bangla vowel signs and
-viramas never split a word), stop words out, then the English stemmer. Title
+Text is analysed the same way at index and query time, by the word rules of
+forum/search/text.py (shared with the PostgreSQL engine): normalised, split
+on a word pattern that keeps combining marks, stop words out, stemmed. Title
 and body are indexed stemmed (with positions, for phrases); a `spell` field
 keeps the unstemmed words for "did you mean".
 """
@@ -14,29 +13,27 @@ keeps the unstemmed words for "did you mean".
 from __future__ import annotations
 
 import atexit
-import html
 import math
 import os
 import re
 import threading
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from whoosh import formats, scoring
 from whoosh import index as whoosh_index
 from whoosh import query as Q
-from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, TEXT, FieldType, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.lang.porter import stem as porter_stem
 from whoosh.support.levenshtein import distance
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR, LockError
+
+from forum.search import text
+from forum.search.text import ParsedQuery, QueryError
 
 __all__ = [
     "IndexBusy",
@@ -44,21 +41,16 @@ __all__ = [
     "index_documents",
     "remove_documents",
     "search",
-    "snippet",
     "writing",
     "rebuild",
     "rebuild_needed",
     "all_keys",
 ]
 
-MAX_QUERY_LENGTH = 500
+MAX_QUERY_LENGTH = text.MAX_QUERY_LENGTH
 MAX_PAGES = 100
 TITLE_BOOST = 3.0
 TAG_BOOST = 2.0
-
-
-class QueryError(ValueError):
-    """A query that cannot be searched; the message is meant for the user."""
 
 
 class IndexBusy(RuntimeError):
@@ -66,78 +58,8 @@ class IndexBusy(RuntimeError):
 
 
 # Analysis -----------------------------------------------------------------
-
-
-def _mark_ranges(lo: int, hi: int) -> str:
-    """A regex character class body covering every combining mark (categories Mn, Mc, Me) in [lo, hi)."""
-    ranges, start = [], None
-    for cp in range(lo, hi):
-        is_mark = unicodedata.category(chr(cp))[0] == "M"
-        if is_mark and start is None:
-            start = cp
-        elif not is_mark and start is not None:
-            ranges.append((start, cp - 1))
-            start = None
-    if start is not None:
-        ranges.append((start, hi - 1))
-    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b != a else "") for a, b in ranges)
-
-
-# \w plus marks plus ZWNJ/ZWJ (which Bangla and Persian use inside words). The re module tests a class's
-# astral ranges one by one for every character outside \w, which made tokenising 3x slower: text with no
-# astral character (nearly all) uses the BMP-only class, which matches exactly the same words in it.
-_BMP_MARKS = _mark_ranges(0, 0x10000)
-_WORD_BMP = re.compile(r"[\w" + _BMP_MARKS + "\u200c\u200d]+")
-WORD_PATTERN = re.compile(
-    r"[\w" + _BMP_MARKS + _mark_ranges(0x10000, 0x20000) + _mark_ranges(0xE0100, 0xE01F0) + "\u200c\u200d]+"
-)
-
-
-def _word_pattern(text: str) -> re.Pattern:
-    return _WORD_BMP if not text or max(text) <= "\uffff" else WORD_PATTERN
-
-
-# Urdu is typed with Arabic and Farsi code points for the same letters.
-_FOLD = str.maketrans(
-    {
-        "\u064a": "\u06cc",  # Arabic yeh -> Farsi yeh
-        "\u0649": "\u06cc",  # alef maksura -> Farsi yeh
-        "\u0643": "\u06a9",  # Arabic kaf -> keheh
-        "\u0647": "\u06c1",  # heh -> heh goal (Urdu)
-        "\u0629": "\u06c3",  # teh marbuta -> Urdu teh marbuta goal
-        "\u200c": None,
-        "\u200d": None,
-        "\u0640": None,  # tatweel
-    }
-)
-# Arabic-script diacritics (harakat): optional in Urdu, so they must not change the word.
-_HARAKAT = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
-
-
-def normalise(text: str) -> str:
-    """NFC, casefold, fold letter variants and drop optional diacritics."""
-    text = unicodedata.normalize("NFC", text).casefold()
-    return _HARAKAT.sub("", text.translate(_FOLD))
-
-
-_normalise_word = lru_cache(maxsize=100_000)(normalise)
-_stem = lru_cache(maxsize=200_000)(porter_stem)
-_STOP_WORDS = frozenset(STOP_WORDS)
-
-
-def words(text: str, stop: bool = True) -> list[str]:
-    """The normalised words of text, in order (stop words and one-letter words dropped unless stop=False).
-
-    The whole text is normalised once and then split: the same words as splitting
-    first and normalising each (normalising turns letters into letters and removes
-    marks, ZWNJ/ZWJ and tatweel, which the word pattern keeps inside words either
-    way; checked token for token on the bench corpus), at a fraction of the cost.
-    """
-    text = normalise(text)
-    found = _word_pattern(text).findall(text)
-    if stop:
-        return [w for w in found if len(w) > 1 and w not in _STOP_WORDS]
-    return found
+# The word rules live in forum/search/text.py, shared with the PostgreSQL engine; this class only feeds
+# them to Whoosh.
 
 
 class Analyzer(Tokenizer):
@@ -174,18 +96,15 @@ class Analyzer(Tokenizer):
         t.boost, t.stopped = 1.0, False
         pos, stem, stop = start_pos, self.stem, self.stop
         if chars:
-            for m in _word_pattern(value).finditer(value):
-                word = _normalise_word(m.group())
-                if not word or (stop and (len(word) < 2 or word in _STOP_WORDS)):
-                    continue
-                t.text = _stem(word) if stem else word
-                t.startchar, t.endchar = start_char + m.start(), start_char + m.end()
+            for word, s, e in text.spans(value, stop=stop):
+                t.text = text.stem(word) if stem else word
+                t.startchar, t.endchar = start_char + s, start_char + e
                 if positions:
                     t.pos, pos = pos, pos + 1
                 yield t
             return
-        for word in words(value, stop=stop):
-            t.text = _stem(word) if stem else word
+        for word in text.words(value, stop=stop):
+            t.text = text.stem(word) if stem else word
             if positions:
                 t.pos, pos = pos, pos + 1
             yield t
@@ -193,11 +112,10 @@ class Analyzer(Tokenizer):
 
 EXACT = Analyzer()
 STEM = Analyzer(stem=True)
-_PLAIN = Analyzer(stop=False)  # for snippets: every word, with character offsets
 
 # Bump when the schema or the analysis changes: an index written by another version is replaced on open and
 # marked for a rebuild (see rebuild_needed()).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: Snowball English and Bangla stemmers, digit scripts folded
 _VERSION_FILE = "schema-version"
 _REBUILD_MARKER = "rebuild-needed"
 
@@ -428,7 +346,7 @@ def rebuild(
         for doc in docs:
             # Each word goes into the spell field of the first document that has it: did-you-mean needs the
             # vocabulary, not a posting per word and document (that doubled the indexing work).
-            new = set(words(f"{doc.get('title') or ''} {doc.get('body') or ''}")) - seen
+            new = set(text.words(f"{doc.get('title') or ''} {doc.get('body') or ''}")) - seen
             seen |= new
             writer.add_document(**_to_whoosh(doc, spell=" ".join(new)))
             n += 1
@@ -491,65 +409,13 @@ def _searcher(index_dir: str):
         s.close()
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_CHUNK = re.compile(r'"([^"]*)"|([^\s"]+)')
-_REFERENCE = re.compile(r"^[A-Za-z]+-\d{4}-\d+$")
-
-
-@dataclass
-class ParsedQuery:
-    """The words and phrases of a user's query, normalised."""
-
-    words: list[str] = field(default_factory=list)  # unstemmed, normalised
-    phrases: list[list[str]] = field(default_factory=list)
-    references: list[str] = field(default_factory=list)
-    raw_words: list[tuple[str, str]] = field(default_factory=list)  # (as typed, normalised)
-
-    @property
-    def highlight_terms(self) -> tuple[set[str], set[str]]:
-        exact = set(self.words) | {w for p in self.phrases for w in p}
-        return exact, {_stem(w) for w in exact}
-
-
-def clean_query(text: str) -> str:
-    """Drop control characters and collapse whitespace."""
-    return " ".join(_CONTROL.sub(" ", text or "").split())
-
-
-def parse(text: str) -> ParsedQuery:
-    """Split a query into words and "quoted phrases"; an unmatched quote is ignored."""
-    text = clean_query(text)
-    if not text:
-        raise QueryError("Type one or more words to search for.")
-    if len(text) > MAX_QUERY_LENGTH:
-        raise QueryError(f"The search is too long: use at most {MAX_QUERY_LENGTH} characters.")
-    parsed = ParsedQuery()
-    for phrase, word in _CHUNK.findall(text):
-        chunk = phrase if phrase else word
-        tokens = [t.text for t in EXACT(chunk)]
-        if word and _REFERENCE.match(word):
-            parsed.references.append(word.lower())
-            continue
-        if phrase and len(tokens) > 1:
-            parsed.phrases.append(tokens)
-        elif word and len(tokens) > 1:
-            parsed.phrases.append(tokens)  # "e-services" is the phrase "e services"
-        elif tokens:
-            parsed.words.append(tokens[0])
-            if word:
-                parsed.raw_words.append((word, tokens[0]))
-    if not (parsed.words or parsed.phrases or parsed.references):
-        raise QueryError("Those words are too common to search for: add a more specific word.")
-    return parsed
-
-
 def _word_query(word: str) -> Q.Query:
-    stem = _stem(word)
+    stem = text.stem(word)
     return Q.Or([Q.Term("title", stem, boost=TITLE_BOOST), Q.Term("body", stem), Q.Term("tags", word)])
 
 
 def _phrase_query(words: list[str]) -> Q.Query:
-    stems = [_stem(w) for w in words]
+    stems = [text.stem(w) for w in words]
     return Q.Or([Q.Phrase("title", stems, boost=TITLE_BOOST), Q.Phrase("body", stems)])
 
 
@@ -585,13 +451,13 @@ def _suggest(searcher, parsed: ParsedQuery, original: str) -> str | None:
     reader = searcher.reader()
     suggestion, changed = original, False
     for typed, word in parsed.raw_words:
-        stem = _stem(word)
+        stem = text.stem(word)
         if reader.doc_frequency("body", stem) or reader.doc_frequency("title", stem):
             continue
         best = None
         for candidate in searcher.corrector("spell").suggest(word, limit=5, maxdist=2, prefix=1):
             # The spell field holds each word once after a rebuild: rank by how many posts have its stem.
-            cstem = _stem(candidate)
+            cstem = text.stem(candidate)
             freq = reader.doc_frequency("body", cstem) + reader.doc_frequency("title", cstem)
             rank = (distance(word, candidate), -freq)
             if freq and (best is None or rank < best[0]):
@@ -610,7 +476,7 @@ def search(query: str, filters: dict | None, page: int, index_dir: str, per_page
     for small answers and an estimate for large ones (counting every hit is the
     slow part of a query on a big index).
     """
-    parsed = parse(query)
+    parsed = text.parse(query)
     page = max(1, min(int(page), MAX_PAGES))
     q, flt = _build(parsed), _filter(filters or {})
     with _searcher(index_dir) as s:
@@ -630,7 +496,7 @@ def search(query: str, filters: dict | None, page: int, index_dir: str, per_page
                     "score": round(float(hit.score), 4),
                 }
             )
-        suggestion = _suggest(s, parsed, clean_query(query)) if total == 0 and parsed.raw_words else None
+        suggestion = _suggest(s, parsed, text.clean_query(query)) if total == 0 and parsed.raw_words else None
     pages = min(MAX_PAGES, math.ceil(total / per_page)) if total else 0
     return {
         "hits": hits,
@@ -643,50 +509,3 @@ def search(query: str, filters: dict | None, page: int, index_dir: str, per_page
     }
 
 
-# Snippets -----------------------------------------------------------------
-
-
-def snippet(text: str, terms: tuple[set[str], set[str]], length: int = 220) -> str:
-    """HTML for a window of text around the query's words, escaped, matches in <mark>.
-
-    Built from the database's text, never from stored markup: every character
-    of the post is escaped, and only our own <mark> tags are added.
-    """
-    text = text or ""
-    exact, stems = terms
-    matches = []
-    for t in _PLAIN(text, chars=True, positions=False):
-        if t.text in exact or _stem(t.text) in stems:
-            matches.append((t.startchar, t.endchar))
-    start = 0
-    if matches and len(text) > length:
-        # The window that holds the most matches, starting a little before the first.
-        best, best_count = matches[0][0], 0
-        for i, (s, _) in enumerate(matches):
-            count = sum(1 for m in matches[i:] if m[1] <= s + length)
-            if count > best_count:
-                best, best_count = s, count
-        start = max(0, best - 40)
-        if start:
-            space = text.rfind(" ", 0, start + 1)
-            start = space + 1 if space >= 0 and best - space < 80 else start
-    end = min(len(text), start + length)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > start + length // 2 else end
-    out, pos = [], start
-    for s, e in matches:
-        if s < start or e > end:
-            continue
-        out.append(_esc(text[pos:s]))
-        out.append("<mark>" + _esc(text[s:e]) + "</mark>")
-        pos = e
-    out.append(_esc(text[pos:end]))
-    return ("…" if start > 0 else "") + "".join(out).strip() + ("…" if end < len(text) else "")
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def _esc(piece: str) -> str:
-    return _SPACES.sub(" ", html.escape(piece, quote=True))

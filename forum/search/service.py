@@ -11,7 +11,7 @@ from flask import current_app
 
 from forum.errors import ValidationError
 from forum.models import Category, Comment, Idea, Office, SearchOutbox, Tag, User, idea_tags
-from forum.search import index
+from forum.search import index, text
 
 MAX_QUERY_LENGTH = index.MAX_QUERY_LENGTH
 PER_PAGE = 10
@@ -266,17 +266,17 @@ def _items(session: so.Session, hits: list[dict], terms) -> list[dict]:
             comment = comments.get(hit["id"])
             if comment is None or comment.is_deleted:
                 continue
-            text = comment.body
+            body_text = comment.body
         else:
-            text = idea.body
+            body_text = idea.body
         items.append(
             {
                 "type": hit["type"],
                 "id": hit["id"],
                 "idea_id": idea.id,
                 "title": idea.title,
-                "title_html": index.snippet(idea.title, terms, length=400),
-                "snippet": index.snippet(text, terms),
+                "title_html": text.snippet(idea.title, terms, length=400),
+                "snippet": text.snippet(body_text, terms),
                 "score": hit["score"],
                 "reference": idea.reference,
                 "created_at": (comment.created_at if hit["type"] == "comment" else idea.created_at).isoformat(),
