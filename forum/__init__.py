@@ -8,7 +8,7 @@ from flask import Flask, g
 from flask_babel import get_locale
 from flask_login import current_user
 
-from forum import templating
+from forum import localtime, templating
 from forum.config import DEV_SECRET_KEY, Config
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=templating.select_locale, default_translation_directories="../translations")
     templating.install(app)
+    localtime.install(app)
 
     from forum import cli, effects, errors
     from forum.accounts import views as accounts
@@ -48,11 +49,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.api import errors as _api_errors  # noqa: F401
     from forum.api import followup as _api_followup  # noqa: F401
     from forum.api import ideas as _api_ideas  # noqa: F401
+    from forum.api import mail as _api_mail  # noqa: F401
     from forum.api import search as _api_search  # noqa: F401
     from forum.followup import views as followup
     from forum.health import views as health
     from forum.ideas import views as ideas
     from forum.live import events as _live_events  # noqa: F401  (before socketio.init_app)
+    from forum.mail import sender as mail_sender
+    from forum.mail import views as mail
     from forum.notifications import views as notifications
     from forum.search import views as search
 
@@ -60,8 +64,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.search import worker as search_worker
 
     search_worker.init_app(app)  # the first request starts the indexer, which first heals what a crash left
+    mail_sender.init_app(app)  # the first request starts the sender, which first sends what an outage left
     errors.register_error_pages(app)
-    for blueprint in (accounts.bp, admin.bp, ideas.bp, notifications.bp, search.bp, followup.bp, api_bp, cli.bp):
+    blueprints = (accounts.bp, admin.bp, ideas.bp, notifications.bp, search.bp, followup.bp, api_bp, cli.bp, mail.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
     # The API authenticates with bearer tokens, never the cookie, so CSRF does not apply.
@@ -102,6 +108,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.followup.scheduler import start_scheduler
 
     start_scheduler(app)
+    from forum.mail.scheduler import start_digest_schedule
+
+    start_digest_schedule(app)
     return app
 
 

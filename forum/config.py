@@ -52,6 +52,31 @@ class Config:
     FOLLOWUP_WEEKEND = os.environ.get("FOLLOWUP_WEEKEND") or "fri,sat"
     # Seconds between in-app follow-up scans; 0 turns the scheduler off.
     FOLLOWUP_SCAN_INTERVAL = int(os.environ.get("FOLLOWUP_SCAN_INTERVAL") or 900)
+    # Working days, deadlines and holidays are local dates in this zone.
+    FOLLOWUP_TIMEZONE = os.environ.get("FOLLOWUP_TIMEZONE") or "Asia/Dhaka"
+    # "responsible": only a senior of the responsible office (or above, or of the office a flag was
+    # reassigned to) stops the clock; "any": any senior's reply does.
+    FOLLOWUP_ANSWER_SCOPE = os.environ.get("FOLLOWUP_ANSWER_SCOPE") or "responsible"
+    # Outgoing mail. No MAIL_SERVER: each email is written to the log instead of sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 25)
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM") or "PSI Forum <no-reply@psi-forum.invalid>"
+    # Seconds an SMTP conversation may take before it counts as a failed attempt.
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 30)
+    # True: deliver inline right after the commit (tests); False: a background sender per process.
+    MAIL_SYNC = _flag("MAIL_SYNC", False)
+    # Seconds between the sender's polls of the outbox (it is also woken after each commit that wrote one).
+    MAIL_POLL_SECONDS = float(os.environ.get("MAIL_POLL_SECONDS") or 30)
+    # Seconds before the first retry of a failed send; each further failure doubles it (at most an hour).
+    MAIL_RETRY_SECONDS = float(os.environ.get("MAIL_RETRY_SECONDS") or 60)
+    # Seconds between ticks of the digest schedule (0: off); the weekly digest goes out on this local day.
+    MAIL_DIGEST_INTERVAL = int(os.environ.get("MAIL_DIGEST_INTERVAL") or 3600)
+    MAIL_DIGEST_WEEKDAY = os.environ.get("MAIL_DIGEST_WEEKDAY") or "sun"
+    # The address links in emails point to (emails are often written outside any request).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or "http://localhost:5000"
     # Seconds the staff report is kept per process (0: computed on every view).
     FOLLOWUP_REPORT_CACHE_SECONDS = int(os.environ.get("FOLLOWUP_REPORT_CACHE_SECONDS") or 60)
     # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).

@@ -31,6 +31,7 @@ def app_config(tmp_path):
         "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "SEARCH_SYNC": True,  # index inline after each commit: deterministic tests
+        "MAIL_SYNC": True,  # send (here: log) inline after each commit; tests/test_mail.py runs the real sender
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SECRET_KEY": "test",
@@ -160,3 +161,51 @@ def api(client):
         return Api(response.get_json()["token"])
 
     return for_user
+
+
+class SmtpInbox:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, keeping what it receives."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.port = _free_port()
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A running local SMTP server; stopped (even mid-test) and cleaned up by the fixture."""
+    inbox = SmtpInbox()
+    inbox.start()
+    yield inbox
+    inbox.stop()
+

@@ -29,6 +29,7 @@ class ProfileForm(FlaskForm):
         _l("Language"),
         choices=[SelectChoice("", _l("Browser default")), SelectChoice("en", "English"), SelectChoice("bn", "বাংলা")],
     )
+    timezone = SelectField(_l("Time zone"), default="Asia/Dhaka")
     submit = SubmitField(_l("Save"))
 
 

@@ -145,12 +145,19 @@ def end_sessions(user: User) -> None:
     user.session_version += 1
 
 
-def update_profile(user: User, name: str, designation: str, locale: str | None) -> User:
+def update_profile(user: User, name: str, designation: str, locale: str | None, timezone: str | None = None) -> User:
+    """Change the user's own details; `timezone` (an IANA name) is left alone when None."""
+    from forum.localtime import is_zone
+
     user.name = clean_text(name, "name", max_len=120)
     user.designation = clean_text(designation, "designation", min_len=0, max_len=120)
     if locale not in (None, "", "en", "bn"):
         raise ValidationError("locale", "locale must be en or bn")
     user.locale = locale or None
+    if timezone is not None:
+        if not is_zone(timezone):
+            raise ValidationError("timezone", "timezone must be a time zone name such as Asia/Dhaka")
+        user.timezone = timezone
     db.session.flush()
     return user
 

@@ -13,6 +13,9 @@ from forum.errors import ValidationError
 from forum.extensions import db, limiter, login_manager
 from forum.forms import ActionForm, attach_error, commit_change
 from forum.ideas import service as ideas
+from forum.localtime import zone_choices
+from forum.mail.forms import EmailPreferencesForm
+from forum.mail.preferences import preferences, update_preferences
 from forum.models import Office, User
 
 bp = Blueprint("accounts", __name__)
@@ -102,12 +105,21 @@ def signup():
 @login_required
 def profile():
     form = ProfileForm(obj=current_user)
+    form.timezone.choices = zone_choices()
     if request.method == "GET":
         form.locale.data = current_user.locale or ""
     password_form = PasswordForm(prefix="pw")
+    email_form = EmailPreferencesForm(prefix="mail", data=preferences(current_user))
+    if email_form.submit.data and email_form.validate_on_submit():
+        update_preferences(current_user, email_form.chosen())
+        db.session.commit()
+        flash(_("Email settings saved."))
+        return redirect(url_for("accounts.profile") + "#email")
     if form.submit.data and form.validate_on_submit():
         try:
-            accounts.update_profile(current_user, form.name.data, form.designation.data, form.locale.data)
+            accounts.update_profile(
+                current_user, form.name.data, form.designation.data, form.locale.data, form.timezone.data
+            )
             db.session.commit()
             session.pop("lang", None)
             flash(_("Profile saved."))
@@ -126,7 +138,12 @@ def profile():
             attach_error(password_form, exc)
     my_ideas = db.session.scalars(ideas.ideas_query(author_id=current_user.id).limit(20)).all()
     return render_template(
-        "accounts/profile.html", form=form, password_form=password_form, user=current_user, ideas=my_ideas
+        "accounts/profile.html",
+        form=form,
+        password_form=password_form,
+        email_form=email_form,
+        user=current_user,
+        ideas=my_ideas,
     )
 
 

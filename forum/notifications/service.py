@@ -4,17 +4,19 @@ import sqlalchemy as sa
 
 from forum.extensions import db
 from forum.live import broadcast
+from forum.mail.outbox import queue_for_notification
 from forum.models import Comment, Idea, Notification, User, utcnow
 
 
 def notify(user: User, kind: str, idea: Idea | None, text: str, comment: Comment | None = None) -> Notification:
-    """Store a notification and push it live to the user after the commit."""
+    """Store a notification, push it live to the user after the commit, and email it if they want that now."""
     note = Notification(user=user, kind=kind, idea=idea, comment_id=comment.id if comment else None, text=text[:500])
     db.session.add(note)
     db.session.flush()
     broadcast.notification_event(
         user.id, {"id": note.id, "kind": kind, "idea_id": idea.id if idea else None, "text": note.text}
     )
+    queue_for_notification(note, user)
     return note
 
 

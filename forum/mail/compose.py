@@ -1,0 +1,98 @@
+"""Write each email in its recipient's language and time zone: a subject, plain text and HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from forum.localtime import format_local, zone
+from forum.mail.links import absolute_url, unsubscribe_url
+from forum.models import Comment, Flag, Notification, User
+
+
+@dataclass
+class Written:
+    """A finished email."""
+
+    subject: str
+    text: str
+    html: str
+    unsubscribe: str
+
+
+def recipient_locale(user: User) -> str:
+    """The language the user reads the site in (their profile choice, else the site default)."""
+    return user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+
+
+def render(user: User, kind: str, template: str, subject: str, **context) -> Written:
+    """Render mail/<template>.txt and .html for `user`; `subject` is already translated."""
+    unsubscribe = unsubscribe_url(user.id, kind)
+    tz, locale = zone(user.timezone), recipient_locale(user)
+
+    def when(moment, fmt: str = "short") -> str:
+        return format_local(moment, tz, locale, fmt)
+
+    context.update(
+        user=user,
+        kind=kind,
+        subject=subject,
+        lang=locale,
+        when=when,
+        unsubscribe_url=unsubscribe,
+        preferences_url=absolute_url("accounts.profile", _anchor="email"),
+        site_url=absolute_url("ideas.index"),
+    )
+    # Straight from the environment: the page context processors need a request, and mail has none.
+    env = current_app.jinja_env
+    text = env.get_template(f"mail/{template}.txt").render(**context)
+    html = env.get_template(f"mail/{template}.html").render(**context)
+    return Written(subject=subject, text=text, html=html, unsubscribe=unsubscribe)
+
+
+def write_notification(session: so.Session, note: Notification, kind: str) -> Written:
+    """The immediate email for one notification."""
+    user = note.user
+    with force_locale(recipient_locale(user)):
+        idea = note.idea
+        comment = session.get(Comment, note.comment_id) if note.comment_id else None
+        actor = comment.author if comment is not None else None
+        flag = session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id)) if kind == "flag" and idea else None
+        link = None
+        if idea is not None:
+            link = absolute_url("ideas.show", idea_id=idea.id, _anchor=f"c{comment.id}" if comment else None)
+        title = idea.title if idea else ""
+        if kind == "mention":
+            subject = _("%(name)s mentioned you: %(title)s", name=actor.name if actor else "", title=title)
+        elif kind == "official_reply":
+            subject = _("Official response from %(name)s: %(title)s", name=actor.name if actor else "", title=title)
+        elif kind == "reply" and note.kind == "reply":
+            subject = _("%(name)s replied to your comment: %(title)s", name=actor.name if actor else "", title=title)
+        elif kind == "reply":
+            subject = _("%(name)s commented on your idea: %(title)s", name=actor.name if actor else "", title=title)
+        elif flag is not None:
+            subject = _(
+                "%(ref)s is waiting on %(office)s: %(title)s",
+                ref=idea.reference,
+                office=flag.assigned_office.name,
+                title=title,
+            )
+        else:
+            subject = note.text
+        return render(
+            user,
+            kind,
+            "notification",
+            f"[{_('PSI Forum')}] {subject}",
+            note=note,
+            idea=idea,
+            comment=comment if comment is not None and not comment.is_deleted else None,
+            actor=actor,
+            flag=flag,
+            link=link,
+        )

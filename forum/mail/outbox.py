@@ -1,0 +1,60 @@
+"""Write emails into the outbox, in the same transaction as the change that causes them."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from forum.effects import after_commit
+from forum.extensions import db
+from forum.mail.preferences import NOTIFICATION_KINDS, frequency
+from forum.models import MailOutbox, Notification, User, utcnow
+
+
+def queue_for_notification(note: Notification, user: User) -> bool:
+    """Queue an immediate email for a notification if its recipient wants that kind right away.
+
+    Only a small row is written here: the sender writes the email itself, off the request.
+    """
+    kind = NOTIFICATION_KINDS.get(note.kind)
+    if kind is None or not user.email or not user.is_active or frequency(user, kind) != "immediate":
+        return False
+    db.session.add(MailOutbox(user_id=user.id, kind=kind, notification_id=note.id, to_addr=user.email))
+    after_commit(_wake)
+    return True
+
+
+def queue_written(
+    user: User, kind: str, subject: str, text: str, html: str, unsubscribe: str | None, dedupe_key: str
+) -> bool:
+    """Queue a finished email once per dedupe key (a digest); False when that key was already queued."""
+    table = MailOutbox.__table__
+    now = utcnow()
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    row = db.session.execute(
+        insert(table)
+        .values(
+            user_id=user.id,
+            kind=kind,
+            dedupe_key=dedupe_key,
+            to_addr=user.email,
+            subject=subject[:300],
+            text_body=text,
+            html_body=html,
+            unsubscribe_url=unsubscribe,
+            attempts=0,
+            failed=False,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    ).first()
+    if row is not None:
+        after_commit(_wake)
+    return row is not None
+
+
+def _wake() -> None:
+    from forum.mail import sender
+
+    sender.wake()
