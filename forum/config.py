@@ -32,6 +32,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR") or str(BASE_DIR / "search_index")
+    # "whoosh" (embedded, one host) or "postgres" (full-text search in the PostgreSQL database).
+    SEARCH_BACKEND = (os.environ.get("SEARCH_BACKEND") or "whoosh").strip().lower()
     # True: index inline after each commit (tests); False: a background indexer per process.
     SEARCH_SYNC = _flag("SEARCH_SYNC", False)
     # Seconds the indexer waits for another process's index lock, and between outbox polls.

@@ -10,6 +10,7 @@ from forum import create_app
 from forum.accounts import service as accounts
 from forum.extensions import db
 from forum.ideas import service as ideas
+from forum.search import pg as search_pg
 
 PASSWORD = "Secret-pass-123"
 
@@ -24,11 +25,20 @@ def _database_uri(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+def _search_backend(request, uri: str) -> str:
+    """PostgreSQL's own search in the PostgreSQL pass; Whoosh on SQLite and for tests marked `whoosh`."""
+    if uri.startswith("postgresql") and request.node.get_closest_marker("whoosh") is None:
+        return "postgres"
+    return "whoosh"
+
+
 @pytest.fixture
-def app_config(tmp_path):
+def app_config(tmp_path, request):
+    uri = _database_uri(tmp_path)
     return {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SEARCH_BACKEND": _search_backend(request, uri),
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "SEARCH_SYNC": True,  # index inline after each commit: deterministic tests
         "MAIL_SYNC": True,  # send (here: log) inline after each commit; tests/test_mail.py runs the real sender
@@ -55,6 +65,9 @@ def app(app_config):
         if db.engine.dialect.name == "postgresql":
             _reset_postgres()
         db.create_all()
+        if app.config["SEARCH_BACKEND"] == "postgres":
+            with db.engine.begin() as conn:
+                search_pg.create_schema(conn)
         yield app
         db.session.remove()
         if db.engine.dialect.name == "postgresql":

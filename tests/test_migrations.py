@@ -15,6 +15,7 @@ import forum.models  # noqa: F401  (every table on db.metadata)
 from forum import create_app
 from forum.config import _database_url
 from forum.extensions import db
+from forum.search import pg as search_pg
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,12 +36,22 @@ def flask_db_upgrade(database_url: str, tmp_path: Path) -> subprocess.CompletedP
     )
 
 
+def expected_metadata(dialect: str) -> sa.MetaData:
+    """The models, plus on PostgreSQL the search engine's own tables (forum/search/pg.py)."""
+    if dialect != "postgresql":
+        return db.metadata
+    combined = sa.MetaData()
+    for table in (*db.metadata.sorted_tables, *search_pg.metadata.sorted_tables):
+        table.to_metadata(combined)
+    return combined
+
+
 def schema_diff(sqlalchemy_url: str) -> list:
     engine = sa.create_engine(sqlalchemy_url)
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
-            return compare_metadata(context, db.metadata)
+            return compare_metadata(context, expected_metadata(engine.dialect.name))
     finally:
         engine.dispose()
 
@@ -59,6 +70,13 @@ def test_the_comparison_sees_a_missing_schema(tmp_path):
     """Guard against a vacuous check: an empty database differs from the models."""
     diff = schema_diff(f"sqlite:///{tmp_path / 'empty.db'}")
     assert {op[1].name for op in diff if op[0] == "add_table"} == {t.name for t in db.metadata.sorted_tables}
+
+
+def test_upgrade_on_sqlite_leaves_the_postgres_search_tables_out(tmp_path):
+    path = tmp_path / "fresh.db"
+    assert flask_db_upgrade(f"sqlite:///{path}", tmp_path).returncode == 0
+    tables = set(sa.inspect(sa.create_engine(f"sqlite:///{path}")).get_table_names())
+    assert "search_documents" not in tables and "search_words" not in tables
 
 
 @pytest.fixture

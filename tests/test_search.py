@@ -16,7 +16,7 @@ from forum import create_app
 from forum.extensions import db
 from forum.ideas import service as ideas
 from forum.models import Idea, SearchOutbox
-from forum.search import index, worker
+from forum.search import index, pg, service, worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,19 @@ def keys(body):
 
 
 def indexed(app):
-    return index.all_keys(app.config["SEARCH_INDEX_DIR"])
+    """The keys the configured engine holds (Whoosh in the SQLite pass, PostgreSQL in the PostgreSQL pass)."""
+    keys = service.indexed_keys(db.session)
+    db.session.rollback()
+    return keys
+
+
+def index_directly(app, doc):
+    """Put a document in the engine behind the database's back (drift only a rebuild or a check repairs)."""
+    if app.config["SEARCH_BACKEND"] == "postgres":
+        pg.write(db.session.connection(), [doc])
+        db.session.commit()
+    else:
+        index.index_documents([doc], app.config["SEARCH_INDEX_DIR"])
 
 
 @pytest.fixture
@@ -264,10 +276,7 @@ def test_search_page_needs_login_and_shows_highlighted_results(world, client, au
 def test_reindex_rebuilds_from_scratch(world, app, runner, officer_api):
     a = post(world, "Rebuild me please", "Index rebuild.")
     post(world, "Deleted before rebuild", "Index rebuild.")
-    index.index_documents(
-        [{"key": "idea:9999", "type": "idea", "id": 9999, "idea_id": 9999, "title": "stale", "body": "stale"}],
-        app.config["SEARCH_INDEX_DIR"],
-    )
+    index_directly(app, {"key": "idea:9999", "type": "idea", "id": 9999, "idea_id": 9999, "title": "stale"})
     db.session.execute(sa.update(Idea).where(Idea.id != a.id).values(deleted_at=datetime.now(UTC)))
     db.session.commit()  # a change the outbox never heard of: only a rebuild fixes it
     a_key = f"idea:{a.id}"
@@ -278,6 +287,7 @@ def test_reindex_rebuilds_from_scratch(world, app, runner, officer_api):
     assert indexed(app) == {a_key}
 
 
+@pytest.mark.whoosh
 def test_reindex_command_runs_as_a_subprocess_with_two_processes(world, app, tmp_path):
     for n in range(5):
         post(world, f"Subprocess idea {n}", "rebuild body words")
@@ -299,6 +309,7 @@ def test_reindex_command_runs_as_a_subprocess_with_two_processes(world, app, tmp
     assert len(index.all_keys(str(tmp_path / "other-index"))) == 5
 
 
+@pytest.mark.whoosh
 def test_a_crash_between_commit_and_indexing_heals_on_next_start(world, app, app_config, monkeypatch, runner):
     monkeypatch.setattr(worker, "wake", lambda: None)  # the process "dies" before indexing
     idea = post(world, "Survives a crash", "Resilient outbox words.")
@@ -322,6 +333,7 @@ def test_a_crash_between_commit_and_indexing_heals_on_next_start(world, app, app
             db.engine.dispose()  # the second app's pool; the fixture only disposes its own
 
 
+@pytest.mark.whoosh
 def test_search_sync_command_drains_the_outbox(world, app, monkeypatch, runner):
     monkeypatch.setattr(worker, "wake", lambda: None)
     idea = post(world, "Pending until sync", "Words.")
@@ -338,6 +350,7 @@ def test_search_sync_command_drains_the_outbox(world, app, monkeypatch, runner):
 BACKGROUND_BOUND = 10.0
 
 
+@pytest.mark.whoosh
 def test_background_indexer_makes_a_change_searchable_without_a_request(world, app):
     app.config["SEARCH_SYNC"] = False
     indexer = worker.indexer_for(app)
@@ -379,6 +392,7 @@ WRITER_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.whoosh
 def test_two_processes_writing_at_once_lose_no_update(world, app, tmp_path):
     script = tmp_path / "writer.py"
     script.write_text(WRITER_SCRIPT)
@@ -422,7 +436,7 @@ GEVENT_SCRIPT = textwrap.dedent(
     from forum.extensions import db
     from forum.ideas import service as ideas
     from forum.models import User
-    from forum.search import index, worker
+    from forum.search import index, pg, service, worker
 
     uri, index_dir, user_id, category_id = sys.argv[1:5]
     app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SEARCH_INDEX_DIR": index_dir, "SECRET_KEY": "t",
@@ -441,6 +455,7 @@ GEVENT_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.whoosh
 def test_background_indexer_works_under_gevent(world, app, tmp_path):
     script = tmp_path / "gevent_writer.py"
     script.write_text(GEVENT_SCRIPT)
@@ -453,6 +468,7 @@ def test_background_indexer_works_under_gevent(world, app, tmp_path):
     assert json.loads(out.stdout.decode().strip().splitlines()[-1])["delay"] < BACKGROUND_BOUND
 
 
+@pytest.mark.whoosh
 def test_an_index_of_an_older_layout_is_replaced_and_rebuilt_by_the_indexer(world, app, officer_api):
     idea = post(world, "Layout upgrade idea", "Reindexed after an upgrade.")
     key, index_dir = f"idea:{idea.id}", app.config["SEARCH_INDEX_DIR"]

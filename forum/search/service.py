@@ -11,7 +11,7 @@ from flask import current_app
 
 from forum.errors import ValidationError
 from forum.models import Category, Comment, Idea, Office, SearchOutbox, Tag, User, idea_tags
-from forum.search import index, text
+from forum.search import index, pg, text
 
 MAX_QUERY_LENGTH = index.MAX_QUERY_LENGTH
 PER_PAGE = 10
@@ -231,8 +231,8 @@ def search(session: so.Session, args: dict) -> dict:
     filters = parse_filters(session, args)
     empty = {"items": [], "total": 0, "page": page, "pages": 0, "suggestion": None, "message": None}
     try:
-        found = index.search(q, filters, page, current_app.config["SEARCH_INDEX_DIR"], per_page=PER_PAGE)
-    except index.QueryError as exc:
+        found = run_query(session, q, filters, page, PER_PAGE)
+    except text.QueryError as exc:
         return {**empty, "message": str(exc)}
     items = _items(session, found["hits"], found["terms"])
     # Hits whose post was deleted since the last index update are dropped (the worker removes them soon).
@@ -248,6 +248,20 @@ def search(session: so.Session, args: dict) -> dict:
         "suggestion": found["suggestion"],
         "message": None,
     }
+
+
+def run_query(session: so.Session, q: str, filters: dict, page: int, per_page: int = PER_PAGE) -> dict:
+    """The engine's answer (hits, total, pages, suggestion, terms) from the configured SEARCH_BACKEND."""
+    if current_app.config.get("SEARCH_BACKEND") == "postgres":
+        return pg.search(session.connection(), q, filters, page, per_page=per_page)
+    return index.search(q, filters, page, current_app.config["SEARCH_INDEX_DIR"], per_page=per_page)
+
+
+def indexed_keys(session: so.Session) -> set[str]:
+    """Every document key the configured engine holds."""
+    if current_app.config.get("SEARCH_BACKEND") == "postgres":
+        return pg.all_keys(session.connection())
+    return index.all_keys(current_app.config["SEARCH_INDEX_DIR"])
 
 
 def _items(session: so.Session, hits: list[dict], terms) -> list[dict]:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ from flask import Flask, current_app
 
 from forum.extensions import db
 from forum.models import SearchOutbox, utcnow
-from forum.search import index, service
+from forum.search import index, outbox, pg, service
 
 BATCH = 500
 # Posts saved while a rebuild reads the database are indexed again afterwards; the margin
@@ -40,13 +41,31 @@ CATCH_UP_MARGIN = timedelta(minutes=2)
 REBUILD_LIMITMB = 1024
 
 
-def rebuild(app: Flask, procs: int = 2, only_if_needed: bool = False) -> tuple[int, float]:
-    """Rebuild the index from the database, then catch up; answers (documents, seconds)."""
+def _counted(docs: Iterable[dict], progress: Callable[[int], None] | None, every: int = 500) -> Iterator[dict]:
+    n = 0
+    for doc in docs:
+        yield doc
+        n += 1
+        if progress and n % every == 0:
+            progress(every)
+    if progress and n % every:
+        progress(n % every)
+
+
+def rebuild(
+    app: Flask, procs: int = 2, only_if_needed: bool = False, progress: Callable[[int], None] | None = None
+) -> tuple[int, float]:
+    """Rebuild the index from the database, then catch up; answers (documents, seconds).
+
+    progress, if given, is called with the number of documents read since its last call.
+    """
     started, clock = utcnow(), time.perf_counter()
     with app.app_context():
+        if app.config.get("SEARCH_BACKEND") == "postgres":
+            return _rebuild_postgres(procs, progress, clock), time.perf_counter() - clock
         with so.Session(db.engine) as session:
             count = index.rebuild(
-                service.all_documents(session),
+                _counted(service.all_documents(session), progress),
                 app.config["SEARCH_INDEX_DIR"],
                 procs=procs,
                 limitmb=REBUILD_LIMITMB,
@@ -60,6 +79,14 @@ def rebuild(app: Flask, procs: int = 2, only_if_needed: bool = False) -> tuple[i
             service.requeue_changed_since(session, started - CATCH_UP_MARGIN)
         drain(app)
     return count, elapsed
+
+
+def _rebuild_postgres(procs: int, progress: Callable[[int], None] | None, clock: float) -> int:
+    """One REPEATABLE READ transaction: one snapshot read and written; posts saved meanwhile write their own rows."""
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin(), so.Session(bind=conn) as session:
+            return pg.rebuild(conn, service.all_documents(session), procs=procs, progress=progress)
 
 
 def drain(app: Flask | None = None, limit: int | None = None) -> int:
@@ -180,12 +207,14 @@ def indexer_for(app: Flask) -> Indexer:
 
 def init_app(app: Flask) -> None:
     """The first request starts the indexer, which first drains what a crash left behind."""
+    outbox.install()  # PostgreSQL: documents written in the committing transaction
     started = []
 
     @app.before_request
     def _start_indexer():
         # With SEARCH_SYNC (tests) each commit indexes inline; there is no thread to start.
-        if not started and not app.config.get("SEARCH_SYNC"):
+        # PostgreSQL needs no indexer: documents are written in the committing transaction.
+        if not started and not app.config.get("SEARCH_SYNC") and app.config.get("SEARCH_BACKEND") != "postgres":
             started.append(True)
             wake()
 
