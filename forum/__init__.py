@@ -61,8 +61,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.search import views as search
 
     effects.init_effects()
+    from forum.search import outbox as search_outbox
     from forum.search import worker as search_worker
 
+    search_outbox.install()  # PostgreSQL search: documents written in the committing transaction
     search_worker.init_app(app)  # the first request starts the indexer, which first heals what a crash left
     mail_sender.init_app(app)  # the first request starts the sender, which first sends what an outage left
     errors.register_error_pages(app)

@@ -12,7 +12,7 @@ from flask import current_app
 from forum.effects import after_commit
 from forum.extensions import db
 from forum.models import SearchOutbox
-from forum.search import pg, service
+from forum.search import pg, service, worker
 
 _PENDING = "forum_search_pending"
 
@@ -23,13 +23,7 @@ def record(doc_type: str, doc_id: int) -> None:
         db.session.info.setdefault(_PENDING, set()).add((doc_type, doc_id))
         return
     db.session.add(SearchOutbox(doc_type=doc_type, doc_id=doc_id))
-    after_commit(_wake)
-
-
-def _wake() -> None:
-    from forum.search import worker
-
-    worker.wake()
+    after_commit(worker.wake)
 
 
 def _write_pending(session: so.Session) -> None:

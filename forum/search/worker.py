@@ -30,7 +30,7 @@ from flask import Flask, current_app
 
 from forum.extensions import db
 from forum.models import SearchOutbox, utcnow
-from forum.search import index, outbox, pg, service
+from forum.search import index, pg, service
 
 BATCH = 500
 # Posts saved while a rebuild reads the database are indexed again afterwards; the margin
@@ -207,7 +207,6 @@ def indexer_for(app: Flask) -> Indexer:
 
 def init_app(app: Flask) -> None:
     """The first request starts the indexer, which first drains what a crash left behind."""
-    outbox.install()  # PostgreSQL: documents written in the committing transaction
     started = []
 
     @app.before_request
