@@ -1,7 +1,7 @@
 """PostgreSQL full-text search tables (SEARCH_BACKEND=postgres); nothing on SQLite
 
 Revision ID: 5e4c1a7d9b20
-Revises: eb5455740349
+Revises: de46a1ae5b82
 Create Date: 2026-11-30 16:40:00
 
 The tables mirror forum/search/pg.py. On SQLite the engine cannot run, so the
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = '5e4c1a7d9b20'
-down_revision = 'eb5455740349'
+down_revision = 'de46a1ae5b82'
 branch_labels = None
 depends_on = None
 
