@@ -36,7 +36,8 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.followup import report as reports  # noqa: E402
-from forum.followup import service  # noqa: E402
+from forum.followup.rules import Rules  # noqa: E402
+from forum.followup.scan import scan  # noqa: E402
 from forum.models import Category, Flag, FlagEvent, Idea, Notification, Office, User  # noqa: E402
 
 NOW = datetime(2026, 12, 22, 10, 0, tzinfo=UTC)
@@ -163,7 +164,7 @@ def main() -> None:
             base = statistics.median(timed(baseline)[0] for _ in range(5))
 
             def run_scan(now):
-                result = service.scan(now)
+                result = scan(now, Rules.from_config(app.config))
                 db.session.commit()
                 return result
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint
 
 from forum.accounts import service as accounts
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.ideas import service as ideas
 from forum.models import ROLES, Category, Idea, Office, User

@@ -1,11 +1,12 @@
 """Helpers shared by page views that use Flask-WTF forms."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from flask import flash
 from flask_wtf import FlaskForm
 
-from forum.errors import ValidationError
+from forum.domain_errors import Conflict, ValidationError
 from forum.extensions import db
 
 T = TypeVar("T")
@@ -20,8 +21,12 @@ def attach_error(form: FlaskForm, error: ValidationError) -> None:
         form.form_errors.append(error.message)
 
 
-def commit_change(form: FlaskForm, change: Callable[[], T]) -> T | None:
-    """Run a service change and commit it; on a ValidationError roll back, show it on the form and return None."""
+def commit_change(form: FlaskForm, change: Callable[[], T], conflicts: Mapping[str, str] | None = None) -> T | None:
+    """The one way a page view writes: run a service change and commit it, returning what it returned.
+
+    On a ValidationError roll back and show it on the form; on a Conflict roll back and flash it (worded by
+    `conflicts[reason]` when given); None either way. Any other error rolls back and propagates.
+    """
     try:
         result = change()
         db.session.commit()
@@ -29,6 +34,13 @@ def commit_change(form: FlaskForm, change: Callable[[], T]) -> T | None:
         db.session.rollback()
         attach_error(form, exc)
         return None
+    except Conflict as exc:
+        db.session.rollback()
+        flash((conflicts or {}).get(exc.reason, exc.message), "error")
+        return None
+    except BaseException:
+        db.session.rollback()
+        raise
     return result
 
 

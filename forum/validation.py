@@ -1,9 +1,9 @@
-"""Field checks shared by every service: one place for each rule's wording."""
+"""Field checks shared by every service and edge: text, ids and page numbers, each bounded in one place."""
 
 import unicodedata
 from collections.abc import Mapping
 
-from forum.errors import ValidationError, too_long
+from forum.domain_errors import NotFound, ValidationError, too_long
 
 
 def clean_text(value: object, field: str, *, min_len: int = 1, max_len: int, oversize_is_413: bool = False) -> str:
@@ -43,21 +43,41 @@ def parse_int(value: object, field: str) -> int:
     raise ValidationError(field, f"{field} must be a whole number")
 
 
+# Page numbers stay far below MAX_INT so that page * per_page is still a valid OFFSET.
+MAX_PAGE = 2**31 - 1
+
+
 def query_int(args: Mapping[str, str], name: str, default: int | None = None) -> int | None:
     """A positive whole number from a page's query string; anything else gives the default (pages never fail)."""
     try:
         value = parse_int(args.get(name), name)
     except ValidationError:
         return default
-    # Cap far below MAX_INT so that page * per_page stays a valid OFFSET.
-    return value if 0 < value <= 2**31 - 1 else default
+    return value if 0 < value <= MAX_PAGE else default
+
+
+def bounded_int(args: Mapping[str, str], name: str, default: int, low: int, high: int = MAX_PAGE) -> int:
+    """A whole number from an API query string within [low, high], the default when absent; else ValidationError."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = parse_int(raw, name)
+    if not low <= value <= high:
+        raise ValidationError(name, f"{name} must be between {low} and {high}")
+    return value
+
+
+def page_args(args: Mapping[str, str], per_page: int = 50, per_page_max: int = 100) -> tuple[int, int]:
+    """`page` (from 1) and `per_page` (1 to per_page_max) from an API query string; bad values raise ValidationError."""
+    return bounded_int(args, "page", 1, 1), bounded_int(args, "per_page", per_page, 1, per_page_max)
 
 
 def id_or_404(value: object, what: str) -> int:
-    """A row id from a URL or request body; one that cannot be an id names no row, so 404."""
-    from werkzeug.exceptions import NotFound
-
+    """A row id from a URL or request body; one that cannot be an id (text, 20 digits) names no row: NotFound."""
     try:
-        return parse_int(value, f"{what}_id")
+        value = parse_int(value, f"{what}_id")
     except ValidationError:
         raise NotFound(f"No such {what}.") from None
+    if value < 1:
+        raise NotFound(f"No such {what}.")
+    return value

@@ -13,9 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from forum.extensions import db, socketio
+from forum.followup import flags, scheduler, waiting
 from forum.followup import report as reports
-from forum.followup import scheduler, service
 from forum.followup.calendar import WorkCalendar, parse_weekend
+from forum.followup.rules import Rules
+from forum.followup.scan import DIGEST_OVER, scan
 from forum.ideas import service as ideas
 from forum.models import Flag, FlagEvent, Holiday, JobLease, Notification
 
@@ -28,6 +30,7 @@ FLAG_DUE = datetime(2026, 12, 16, tzinfo=UTC)
 LEVEL1_DUE = datetime(2026, 12, 25, tzinfo=UTC)
 LEVEL2_DUE = datetime(2027, 1, 5, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
+RULES = Rules(response_days=7, escalate_days=7, weekend=parse_weekend("fri,sat"))  # the defaults
 
 
 @pytest.fixture
@@ -258,14 +261,15 @@ def test_a_holiday_and_a_weekend_push_the_flag_date(tree, runner, admin_client):
     assert flag_of(idea).level == 1
 
 
-def test_other_weekend_and_durations_come_from_config(app, tree):
-    app.config.update(FOLLOWUP_WEEKEND="sat,sun", FOLLOWUP_RESPONSE_DAYS=2, FOLLOWUP_ESCALATE_DAYS=1)
+def test_other_weekend_and_durations_come_from_config(tree):
+    config = {"FOLLOWUP_WEEKEND": "sat,sun", "FOLLOWUP_RESPONSE_DAYS": "2", "FOLLOWUP_ESCALATE_DAYS": "1"}
+    rules = Rules.from_config(config)
     idea = post(tree["upz_officer"], tree["health"], created_at=datetime(2026, 12, 11, 9, tzinfo=UTC))  # a Friday
-    service.scan(datetime(2026, 12, 16, tzinfo=UTC) - SECOND)  # Mon 14 and Tue 15 are the 2 working days
+    scan(datetime(2026, 12, 16, tzinfo=UTC) - SECOND, rules)  # Mon 14 and Tue 15 are the 2 working days
     assert flag_of(idea) is None
-    service.scan(datetime(2026, 12, 16, tzinfo=UTC))
+    scan(datetime(2026, 12, 16, tzinfo=UTC), rules)
     assert flag_of(idea).level == 0
-    service.scan(datetime(2026, 12, 17, tzinfo=UTC))
+    scan(datetime(2026, 12, 17, tzinfo=UTC), rules)
     assert flag_of(idea).level == 1
 
 
@@ -280,7 +284,7 @@ def test_raised_flag_reaches_the_office_seniors_live(app, tree):
     sock = socketio.test_client(app, auth={"token": token})
     assert sock.is_connected()
     sock.get_received()
-    service.scan(FLAG_DUE)
+    scan(FLAG_DUE, RULES)
     db.session.commit()
     received = []
     for _ in range(40):  # with a Redis message queue the event arrives asynchronously
@@ -293,13 +297,13 @@ def test_raised_flag_reaches_the_office_seniors_live(app, tree):
 
 
 def test_many_flags_for_one_office_send_one_digest(tree):
-    for n in range(service.DIGEST_OVER + 1):
+    for n in range(DIGEST_OVER + 1):
         post(tree["upz_officer"], tree["health"], title=f"Idea number {n}")
-    result = service.scan(FLAG_DUE)
+    result = scan(FLAG_DUE, RULES)
     db.session.commit()
-    assert result.raised == service.DIGEST_OVER + 1 and result.notified == 1
+    assert result.raised == DIGEST_OVER + 1 and result.notified == 1
     (note,) = notes(tree["dist_senior"])
-    assert note.kind == "flag_raised" and note.idea_id is None and f"{service.DIGEST_OVER + 1} ideas" in note.text
+    assert note.kind == "flag_raised" and note.idea_id is None and f"{DIGEST_OVER + 1} ideas" in note.text
 
 
 # Two processes at once -----------------------------------------------------------------------------------------
@@ -376,12 +380,12 @@ def test_the_flask_command_runs_as_a_subprocess(app, tree, tmp_path):
 
 def test_only_one_holder_gets_the_lease_until_it_expires(app, world):
     now = POSTED
-    assert service.acquire_lease("job", "a", now, 60)
+    assert scheduler.acquire_lease("job", "a", now, 60)
     db.session.commit()
-    assert not service.acquire_lease("job", "b", now + timedelta(seconds=30), 60)
-    assert service.acquire_lease("job", "a", now + timedelta(seconds=30), 60)  # the holder renews
-    assert not service.acquire_lease("job", "b", now + timedelta(seconds=89), 60)
-    assert service.acquire_lease("job", "b", now + timedelta(seconds=91), 60)
+    assert not scheduler.acquire_lease("job", "b", now + timedelta(seconds=30), 60)
+    assert scheduler.acquire_lease("job", "a", now + timedelta(seconds=30), 60)  # the holder renews
+    assert not scheduler.acquire_lease("job", "b", now + timedelta(seconds=89), 60)
+    assert scheduler.acquire_lease("job", "b", now + timedelta(seconds=91), 60)
     db.session.commit()
     assert db.session.get(JobLease, "job").holder == "b"
 
@@ -416,22 +420,22 @@ def test_scheduler_is_off_in_tests_and_when_interval_is_zero(app, monkeypatch):
 
 def test_waiting_on_names_the_office_its_contacts_and_the_due_date(tree, runner):
     idea = post(tree["upz_officer"], tree["health"])
-    state = service.waiting_on(idea, now=POSTED + timedelta(days=1))
+    state = waiting.waiting_on(idea, RULES)
     assert state["office_name"] == "Gazipur District" and state["since"] == POSTED
     assert state["contacts"] == [f"{tree['dist_senior'].name}, Deputy Commissioner"]
     assert state["due"] == FLAG_DUE and state["flag"] is None and state["reference"] == idea.reference
     run_scan(runner, LEVEL1_DUE)
-    state = service.waiting_on(idea)
+    state = waiting.waiting_on(idea, RULES)
     assert state["office_name"] == "Ministry of Land" and state["level"] == 1 and state["since"] == LEVEL1_DUE
     assert state["due"] == LEVEL2_DUE and state["next_office_name"] == "Cabinet Division"
     ideas.add_comment(idea, tree["senior"], "Answer", now=LEVEL1_DUE + timedelta(days=1))
     db.session.commit()
-    assert service.waiting_on(idea) is None
+    assert waiting.waiting_on(idea, RULES) is None
 
 
 def test_waiting_on_for_a_senior_authors_idea_says_no_clock_runs(tree):
     idea = post(tree["dist_senior"], tree["health"])
-    state = service.waiting_on(idea)
+    state = waiting.waiting_on(idea, RULES)
     assert state["status"] == "senior_author" and state["due"] is None
 
 
@@ -678,7 +682,7 @@ def events_of(flag):
 def test_staff_escalate_by_hand_notifies_and_restarts_the_clock_then_the_scan_escalates_from_there(tree, runner):
     idea = post(tree["upz_officer"], tree["health"])
     run_scan(runner, FLAG_DUE)
-    flag = service.escalate_flag(flag_of(idea), tree["staff"], "  No reply from the DC.  ", MANUAL_AT)
+    flag = flags.escalate_flag(flag_of(idea), tree["staff"], "  No reply from the DC.  ", MANUAL_AT)
     db.session.commit()
     flag = flag_of(idea)
     assert (flag.level, flag.assigned_office.code, flag.level_since) == (1, "MIN", MANUAL_AT)
@@ -686,7 +690,7 @@ def test_staff_escalate_by_hand_notifies_and_restarts_the_clock_then_the_scan_es
     (note,) = notes(tree["senior"])
     assert note.kind == "flag_escalated" and note.idea_id == idea.id
     assert idea.reference in note.text and tree["staff"].name in note.text and "No reply from the DC." in note.text
-    state = service.waiting_on(idea)
+    state = waiting.waiting_on(idea, RULES)
     assert (state["office_name"], state["due"], state["next_office_name"]) == (
         "Ministry of Land",
         OWN_CLOCK_DUE,
@@ -713,7 +717,7 @@ def test_staff_escalate_by_hand_notifies_and_restarts_the_clock_then_the_scan_es
 def test_a_late_scan_catches_up_a_flag_changed_by_hand_level_by_level(tree, runner):
     idea = post(tree["upz_officer"], tree["health"])
     run_scan(runner, FLAG_DUE)
-    service.assign_flag(flag_of(idea), tree["staff"], "UPZ", None, MANUAL_AT)  # down to the upazila, level 0
+    flags.assign_flag(flag_of(idea), tree["staff"], "UPZ", None, MANUAL_AT)  # down to the upazila, level 0
     db.session.commit()
     # Two own-clock periods have passed by 8 Jan: UPZ -> DIST at the end of Mon 28 Dec, then DIST -> MIN at the
     # end of Wed 6 Jan, the 7th working day after Mon 28 (as the schedule counts from the day a level fell due).
@@ -726,7 +730,7 @@ def test_a_late_scan_catches_up_a_flag_changed_by_hand_level_by_level(tree, runn
 def test_a_flag_reassigned_up_the_tree_is_never_moved_back_down_by_the_scan(tree, runner):
     idea = post(tree["upz_officer"], tree["health"])
     run_scan(runner, FLAG_DUE)
-    service.assign_flag(flag_of(idea), tree["staff"], "ROOT", "The Cabinet Division asked for it.", MANUAL_AT)
+    flags.assign_flag(flag_of(idea), tree["staff"], "ROOT", "The Cabinet Division asked for it.", MANUAL_AT)
     db.session.commit()
     flag = flag_of(idea)
     assert (flag.level, flag.assigned_office.code, flag.level_since) == (0, "ROOT", MANUAL_AT)
@@ -736,7 +740,7 @@ def test_a_flag_reassigned_up_the_tree_is_never_moved_back_down_by_the_scan(tree
     for now in (LEVEL1_DUE, LEVEL2_DUE, LEVEL2_DUE + timedelta(days=60)):  # the schedule would say MIN at level 1
         assert "0 escalated" in run_scan(runner, now)
         assert (flag_of(idea).level, flag_of(idea).assigned_office.code) == (0, "ROOT")
-    assert service.waiting_on(idea)["due"] is None  # nothing above the root
+    assert waiting.waiting_on(idea, RULES)["due"] is None  # nothing above the root
 
 
 def test_a_flag_reassigned_sideways_escalates_from_its_new_office(tree, runner):
@@ -747,7 +751,7 @@ def test_a_flag_reassigned_sideways_escalates_from_its_new_office(tree, runner):
     db.session.commit()
     idea = post(tree["upz_officer"], tree["health"])
     run_scan(runner, FLAG_DUE)
-    service.assign_flag(flag_of(idea), tree["admin"], "MOH", None, MANUAL_AT)
+    flags.assign_flag(flag_of(idea), tree["admin"], "MOH", None, MANUAL_AT)
     db.session.commit()
     assert [n.kind for n in notes(moh_senior)] == ["flag_assigned"]
     run_scan(runner, LEVEL1_DUE)  # the schedule would move it to MIN, level 1
@@ -762,7 +766,7 @@ def test_flags_not_changed_by_hand_keep_the_posting_day_schedule(tree, runner):
     mine = post(tree["upz_officer"], tree["health"])
     other = post(tree["upz_officer"], tree["health"], title="Another idea to follow")
     run_scan(runner, FLAG_DUE)
-    service.escalate_flag(flag_of(mine), tree["staff"], None, MANUAL_AT)
+    flags.escalate_flag(flag_of(mine), tree["staff"], None, MANUAL_AT)
     db.session.commit()
     run_scan(runner, LEVEL1_DUE)
     assert (flag_of(other).level, flag_of(other).assigned_office.code) == (1, "MIN")
@@ -770,23 +774,23 @@ def test_flags_not_changed_by_hand_keep_the_posting_day_schedule(tree, runner):
 
 
 def test_services_refuse_non_staff_and_resolved_flags(tree, runner):
-    from werkzeug.exceptions import Conflict, Forbidden
+    from forum.domain_errors import Conflict, Forbidden
 
     idea = post(tree["upz_officer"], tree["health"])
     run_scan(runner, FLAG_DUE)
     flag = flag_of(idea)
     with pytest.raises(Forbidden):
-        service.escalate_flag(flag, tree["senior"], None, MANUAL_AT)
+        flags.escalate_flag(flag, tree["senior"], None, MANUAL_AT)
     with pytest.raises(Forbidden):
-        service.assign_flag(flag, tree["officer"], "ROOT", None, MANUAL_AT)
+        flags.assign_flag(flag, tree["officer"], "ROOT", None, MANUAL_AT)
     db.session.rollback()
-    service.resolve_flag(flag_of(idea), tree["staff"], "Done", MANUAL_AT)
+    flags.resolve_flag(flag_of(idea), tree["staff"], "Done", MANUAL_AT)
     db.session.commit()
     with pytest.raises(Conflict):
-        service.escalate_flag(flag_of(idea), tree["staff"], None, MANUAL_AT)
+        flags.escalate_flag(flag_of(idea), tree["staff"], None, MANUAL_AT)
     db.session.rollback()
     with pytest.raises(Conflict):
-        service.assign_flag(flag_of(idea), tree["staff"], "ROOT", None, MANUAL_AT)
+        flags.assign_flag(flag_of(idea), tree["staff"], "ROOT", None, MANUAL_AT)
     db.session.rollback()
     assert [e.action for e in flag_of(idea).events] == ["raised", "resolved"]
 
@@ -989,25 +993,24 @@ def test_report_is_cached_for_a_minute_and_dropped_after_a_flag_change(app, tree
     clock = [1000.0]
     monkeypatch.setattr(reports.time, "monotonic", lambda: clock[0])
     idea = post(tree["upz_officer"], tree["health"])
-    first = reports.cached_report(FLAG_DUE)
+    first = reports.cached_report(60, FLAG_DUE)
     assert first["cached"] is False and first["computed_at"] == FLAG_DUE.isoformat() and first["cache_seconds"] == 60
     post(tree["upz_officer"], tree["health"], title="Second idea, unseen for now")
     clock[0] += 59
-    second = reports.cached_report(FLAG_DUE + timedelta(hours=1))
+    second = reports.cached_report(60, FLAG_DUE + timedelta(hours=1))
     assert second["cached"] is True and second["computed_at"] == first["computed_at"]
     assert second["totals"]["ideas"] == 1
     clock[0] += 2
-    third = reports.cached_report(FLAG_DUE + timedelta(hours=2))
+    third = reports.cached_report(60, FLAG_DUE + timedelta(hours=2))
     assert third["cached"] is False and third["totals"]["ideas"] == 2
 
     run_scan(runner, FLAG_DUE)  # a scan committed in this process drops the cache
-    assert reports.cached_report()["totals"]["open_flags_total"] == 2
-    service.resolve_flag(flag_of(idea), tree["staff"], "Done", FLAG_DUE)
+    assert reports.cached_report(60)["totals"]["open_flags_total"] == 2
+    flags.resolve_flag(flag_of(idea), tree["staff"], "Done", FLAG_DUE)
     db.session.commit()
-    assert reports.cached_report()["totals"]["open_flags_total"] == 1
+    assert reports.cached_report(60)["totals"]["open_flags_total"] == 1
     db.session.rollback()
-    app.config["FOLLOWUP_REPORT_CACHE_SECONDS"] = 0
-    assert reports.cached_report()["cached"] is False
+    assert reports.cached_report(0)["cached"] is False
 
 
 def test_dashboard_and_api_show_when_the_report_was_computed(tree, flagged, api, staff_client):

@@ -7,7 +7,7 @@ import secrets
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.models import ROLES, ApiToken, Office, User, utcnow
 from forum.validation import clean_text

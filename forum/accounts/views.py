@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.accounts import service as accounts
 from forum.accounts.forms import LoginForm, PasswordForm, ProfileForm, SignupForm
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db, limiter, login_manager
 from forum.forms import ActionForm, attach_error, commit_change
 from forum.ideas import service as ideas

@@ -3,16 +3,17 @@
 Staff and admins only (403 for other roles).
 """
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from forum.api import bp
 from forum.api.auth import current_api_user, json_body, roles_required
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db
+from forum.followup import flags
 from forum.followup import report as reports
-from forum.followup import service
 from forum.followup.serializers import event_dict, flag_dict
 from forum.models import utcnow
+from forum.validation import page_args
 
 
 @bp.get("/followup/flags")
@@ -20,9 +21,9 @@ from forum.models import utcnow
 def list_flags():
     """Flags, oldest idea first; `status` open (default), resolved or all, `office` a code, `level`, `category`,
     `page` and `per_page` (at most 100, default 50)."""
-    filters = service.parse_flag_filters(request.args)
-    page, per_page = service.parse_page_args(request.args)
-    result = db.paginate(service.flags_query(**filters), page=page, per_page=per_page, error_out=False)
+    filters = flags.parse_flag_filters(request.args)
+    page, per_page = page_args(request.args)
+    result = db.paginate(flags.flags_query(**filters), page=page, per_page=per_page, error_out=False)
     return {
         "items": [flag_dict(f) for f in result.items],
         "page": page,
@@ -36,7 +37,7 @@ def list_flags():
 @roles_required("staff", "admin")
 def get_flag(flag_id: str):
     """One flag with its audit trail."""
-    flag = service.get_flag(flag_id)
+    flag = flags.get_flag(flag_id)
     return {**flag_dict(flag), "events": [event_dict(e) for e in flag.events]}
 
 
@@ -44,9 +45,9 @@ def get_flag(flag_id: str):
 @roles_required("staff", "admin")
 def resolve_flag(flag_id: str):
     """Resolve an open flag with a note; 409 if it is already resolved."""
-    flag = service.get_flag(flag_id)
+    flag = flags.get_flag(flag_id)
     data = json_body()
-    service.resolve_flag(flag, current_api_user(), data.get("note"), utcnow())
+    flags.resolve_flag(flag, current_api_user(), data.get("note"), utcnow())
     db.session.commit()
     return flag_dict(flag)
 
@@ -55,9 +56,9 @@ def resolve_flag(flag_id: str):
 @roles_required("staff", "admin")
 def assign_flag(flag_id: str):
     """Reassign an open flag to another office `{"office": CODE, "note"?}`; 422 bad office, 409 resolved."""
-    flag = service.get_flag(flag_id)
+    flag = flags.get_flag(flag_id)
     data = json_body()
-    service.assign_flag(flag, current_api_user(), data.get("office"), data.get("note"), utcnow())
+    flags.assign_flag(flag, current_api_user(), data.get("office"), data.get("note"), utcnow())
     db.session.commit()
     return flag_dict(flag)
 
@@ -66,9 +67,9 @@ def assign_flag(flag_id: str):
 @roles_required("staff", "admin")
 def escalate_flag(flag_id: str):
     """Escalate an open flag one office up `{"note"?}`; 409 when resolved or already at the root."""
-    flag = service.get_flag(flag_id)
+    flag = flags.get_flag(flag_id)
     data = json_body()
-    service.escalate_flag(flag, current_api_user(), data.get("note"), utcnow())
+    flags.escalate_flag(flag, current_api_user(), data.get("note"), utcnow())
     db.session.commit()
     return flag_dict(flag)
 
@@ -80,7 +81,7 @@ def report():
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise ValidationError("format", "format must be json or csv")
-    data = reports.cached_report()
+    data = reports.cached_report(reports.cache_seconds(current_app.config))
     if fmt == "csv":
         return Response(reports.report_csv(data), mimetype="text/csv")
     return data

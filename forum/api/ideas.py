@@ -7,23 +7,12 @@ from werkzeug.exceptions import BadRequest
 
 from forum.api import bp
 from forum.api.auth import current_api_user, json_body, token_required
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db, limiter
 from forum.ideas import service as ideas
 from forum.ideas.serializers import category_dict, comment_dict, idea_dict
 from forum.models import IDEA_STATUSES, Category, Office
-from forum.validation import parse_int
-
-
-def _query_int(name: str, default: int, low: int, high: int | None = None) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    value = parse_int(raw, name)
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValidationError(name, f"{name} must be {bound}")
-    return value
+from forum.validation import bounded_int
 
 
 @bp.get("/offices")
@@ -44,9 +33,9 @@ def list_categories():
 @token_required
 def list_ideas():
     """Ideas, newest first, filtered by category, status, office and whether answered."""
-    page = _query_int("page", 1, 1)
-    per_page = _query_int("per_page", 20, 1, 100)
-    category = _query_int("category", 0, 1) if request.args.get("category") else None
+    page = bounded_int(request.args, "page", 1, 1)
+    per_page = bounded_int(request.args, "per_page", 20, 1, 100)
+    category = bounded_int(request.args, "category", 0, 1) if request.args.get("category") else None
     status = request.args.get("status") or None
     if status and status not in IDEA_STATUSES:
         raise ValidationError("status", f"status must be one of {', '.join(IDEA_STATUSES)}")

@@ -3,10 +3,12 @@
 from datetime import UTC, datetime
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from forum.extensions import db
-from forum.followup import service
+from forum.followup.rules import Rules
+from forum.followup.scan import scan
 from forum.models import utcnow
 
 
@@ -28,7 +30,7 @@ def scan_command(now_text: str | None) -> None:
     """Flag and escalate unanswered ideas as of --now; idempotent, safe to run concurrently."""
     now = parse_now(now_text)
     try:
-        result = service.scan(now)
+        result = scan(now, Rules.from_config(current_app.config))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from forum.followup.service import NOTE_MAX
+from forum.followup.flags import NOTE_MAX
 
 
 class ResolveForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""The follow-up scan on a schedule inside the running application.
+"""The follow-up scan on a schedule inside the running application, and the job lease it takes.
 
 Every process that serves requests runs a background task (socketio.start_background_task,
 so it is a greenlet under gevent and a daemon thread under threading). Each tick it tries to
@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask import Flask
 
 from forum.extensions import db, socketio
-from forum.followup.service import ScanResult, acquire_lease, scan
-from forum.models import utcnow
+from forum.followup.rules import Rules
+from forum.followup.scan import ScanResult, scan
+from forum.followup.sql import upsert
+from forum.models import JobLease, utcnow
 
 LEASE_NAME = "followup_scan"
 LEASE_GRACE = 60  # seconds a holder may be late before another process takes over
@@ -52,7 +56,7 @@ def _loop(app: Flask, interval: int, holder: str) -> None:
         socketio.sleep(interval)
 
 
-def run_scheduled_scan(app: Flask, holder: str, interval: int, now=None) -> ScanResult | None:
+def run_scheduled_scan(app: Flask, holder: str, interval: int, now: datetime | None = None) -> ScanResult | None:
     """One tick: scan if this process holds (or takes) the lease, else do nothing and return None."""
     with app.app_context():
         try:
@@ -61,7 +65,7 @@ def run_scheduled_scan(app: Flask, holder: str, interval: int, now=None) -> Scan
                 db.session.rollback()
                 return None
             db.session.commit()
-            result = scan(now)
+            result = scan(now, Rules.from_config(app.config))
             db.session.commit()
             return result
         except Exception:
@@ -69,3 +73,28 @@ def run_scheduled_scan(app: Flask, holder: str, interval: int, now=None) -> Scan
             raise
         finally:
             db.session.remove()
+
+
+def acquire_lease(name: str, holder: str, now: datetime, seconds: float) -> bool:
+    """Take or renew a named lease until now + seconds; False while another holder's lease runs.
+
+    Both steps are single atomic statements, so of several processes at most one gets it.
+    """
+    until = now + timedelta(seconds=seconds)
+    taken = db.session.execute(
+        sa.update(JobLease)
+        .where(JobLease.name == name, sa.or_(JobLease.expires_at <= now, JobLease.holder == holder))
+        .values(holder=holder, expires_at=until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken:
+        return True
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT that DO NOTHING skipped.
+    leases = JobLease.__table__
+    inserted = db.session.execute(
+        upsert(leases)
+        .values(name=name, holder=holder, expires_at=until)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(leases.c.name)
+    ).first()
+    return inserted is not None

@@ -1,20 +1,20 @@
 """Follow-up pages: the staff dashboard, a flag with its audit trail, the CSV report, holidays."""
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import Conflict
 
 from forum.auth import role_required
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db
+from forum.followup import flags
+from forum.followup import holidays as holiday_list
 from forum.followup import report as reports
-from forum.followup import service
 from forum.followup.cli import scan_command
 from forum.followup.forms import AssignForm, EscalateForm, HolidayForm, ResolveForm
-from forum.forms import ActionForm, attach_error, commit_change
-from forum.models import Category, Holiday, Office, utcnow
+from forum.forms import ActionForm, commit_change
+from forum.models import Category, Office, utcnow
 from forum.validation import query_int
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
@@ -26,14 +26,14 @@ bp.cli.add_command(scan_command)
 def dashboard():
     """Open flags (filterable, oldest first) and the response-time report with charts."""
     try:
-        filters = service.parse_flag_filters(request.args)
+        filters = flags.parse_flag_filters(request.args)
     except ValidationError as exc:
         flash(exc.message, "error")
         filters = {"status": "open", "office": None}
     page = db.paginate(
-        service.flags_query(**filters), page=query_int(request.args, "page", 1), per_page=50, error_out=False
+        flags.flags_query(**filters), page=query_int(request.args, "page", 1), per_page=50, error_out=False
     )
-    report = reports.cached_report()
+    report = reports.cached_report(reports.cache_seconds(current_app.config))
     return render_template(
         "followup/dashboard.html",
         page=page,
@@ -51,7 +51,7 @@ def dashboard():
 @role_required("staff", "admin")
 def report_csv():
     """The dashboard's report table as CSV."""
-    body = reports.report_csv(reports.cached_report())
+    body = reports.report_csv(reports.cached_report(reports.cache_seconds(current_app.config)))
     return Response(
         body,
         mimetype="text/csv",
@@ -81,35 +81,28 @@ def _office_choices(flag) -> list[tuple[str, str]]:
 @role_required("staff", "admin")
 def flag(flag_id: int):
     """One flag: its idea, its audit trail, and (while open) the resolve, assign and escalate forms."""
-    flag = service.get_flag(flag_id)
+    flag = flags.get_flag(flag_id)
     form = ResolveForm()
-    if flag.status == "open" and form.validate_on_submit():
-        try:
-            service.resolve_flag(flag, current_user, form.note.data, utcnow())
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except Conflict:
-            db.session.rollback()
-            flash(_("This flag was already resolved."), "error")
-            return redirect(url_for("followup.flag", flag_id=flag_id))
-        else:
-            flash(_("Flag resolved."))
-            return redirect(url_for("followup.flag", flag_id=flag_id))
-    return _render_flag(flag, resolve=form)
+    if flag.status != "open" or request.method == "GET":
+        return _render_flag(flag, resolve=form)
+
+    def action():
+        flags.resolve_flag(flag, current_user, form.note.data, utcnow())
+        return _("Flag resolved.")
+
+    return _flag_action(flag, form, "resolve", action)
 
 
 @bp.post("/flags/<int:flag_id>/assign")
 @role_required("staff", "admin")
 def assign_flag(flag_id: int):
     """Reassign an open flag to another office (staff), from the flag page."""
-    flag = service.get_flag(flag_id)
+    flag = flags.get_flag(flag_id)
     form = AssignForm(prefix="assign")
     form.office.choices = _office_choices(flag)
 
     def action():
-        service.assign_flag(flag, current_user, form.office.data, form.note.data, utcnow())
+        flags.assign_flag(flag, current_user, form.office.data, form.note.data, utcnow())
         return _("Flag assigned to %(office)s.", office=flag.assigned_office.name)
 
     return _flag_action(flag, form, "assign", action)
@@ -119,35 +112,32 @@ def assign_flag(flag_id: int):
 @role_required("staff", "admin")
 def escalate_flag(flag_id: int):
     """Escalate an open flag one office up (staff), from the flag page."""
-    flag = service.get_flag(flag_id)
+    flag = flags.get_flag(flag_id)
     form = EscalateForm(prefix="escalate")
 
     def action():
-        service.escalate_flag(flag, current_user, form.note.data, utcnow())
+        flags.escalate_flag(flag, current_user, form.note.data, utcnow())
         return _("Flag escalated to %(office)s (level %(level)d).", office=flag.assigned_office.name, level=flag.level)
 
     return _flag_action(flag, form, "escalate", action)
 
 
 def _flag_action(flag, form, name: str, action):
-    """Validate, run the service action, commit, redirect back; errors go to the form or a flash message."""
+    """Validate, run the staff action and commit; then back to the flag page with the outcome flashed.
+
+    A refused field re-renders the page with the error on its form; a refused state (resolved meanwhile,
+    already at the root) is flashed, worded by the Conflict's reason.
+    """
     if not form.validate_on_submit():
         return _render_flag(flag, **{name: form})
-    try:
-        message = action()
-        db.session.commit()
-    except ValidationError as exc:
-        db.session.rollback()
-        attach_error(form, exc)
+    conflicts = {
+        flags.ALREADY_RESOLVED: _("This flag was already resolved."),
+        flags.AT_ROOT: _("This flag is at the top of its office tree: there is no office above it."),
+    }
+    message = commit_change(form, action, conflicts)
+    if message is None and form.errors:
         return _render_flag(flag, **{name: form})
-    except Conflict:
-        db.session.rollback()
-        db.session.refresh(flag)
-        if flag.status != "open":
-            flash(_("This flag was already resolved."), "error")
-        else:
-            flash(_("This flag is at the top of its office tree: there is no office above it."), "error")
-    else:
+    if message is not None:
         flash(message)
     return redirect(url_for("followup.flag", flag_id=flag.id))
 
@@ -158,13 +148,13 @@ def holidays():
     """Admins keep the public holidays the working-day clocks skip."""
     form = HolidayForm()
     if form.validate_on_submit():
-        holiday = commit_change(form, lambda: service.add_holiday(form.day.data, form.name.data))
+        holiday = commit_change(form, lambda: holiday_list.add_holiday(form.day.data, form.name.data))
         if holiday is not None:
             flash(_("Added %(name)s on %(day)s.", name=holiday.name, day=holiday.day.isoformat()))
             return redirect(url_for("followup.holidays"))
     return render_template(
         "followup/holidays.html",
-        holidays=db.session.scalars(service.holidays_query()).all(),
+        holidays=db.session.scalars(holiday_list.holidays_query()).all(),
         form=form,
         action_form=ActionForm(),
     )
@@ -173,9 +163,10 @@ def holidays():
 @bp.post("/holidays/<int:holiday_id>/delete")
 @role_required("admin")
 def delete_holiday(holiday_id: int):
+    """Admins remove a public holiday."""
     form = ActionForm()
     if form.validate_on_submit():
-        service.remove_holiday(db.get_or_404(Holiday, holiday_id))
-        db.session.commit()
-        flash(_("Holiday removed."))
+        holiday = holiday_list.get_holiday(holiday_id)
+        if commit_change(form, lambda: holiday_list.remove_holiday(holiday)):
+            flash(_("Holiday removed."))
     return redirect(url_for("followup.holidays"))

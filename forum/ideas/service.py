@@ -12,10 +12,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from werkzeug.exceptions import Forbidden, NotFound
 
-from forum.errors import ValidationError
+from forum.domain_errors import Forbidden, NotFound, ValidationError
 from forum.extensions import db
+from forum.followup.flags import record_response
 from forum.ideas.rendering import render_markdown
 from forum.ideas.serializers import comment_dict
 from forum.live import broadcast
@@ -300,8 +300,6 @@ def add_comment(
     A senior author's comment is an official response: it marks the idea
     answered and resolves its open follow-up flag.
     """
-    from forum.followup.service import record_response
-
     body = _body(body, limit=COMMENT_MAX)
     parent = _parent(idea, parent_id)
     now = now or utcnow()

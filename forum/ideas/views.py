@@ -1,12 +1,14 @@
 """Idea pages: list, post, view with its thread, edit; comments; endorse and follow."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db
+from forum.followup.rules import Rules
+from forum.followup.waiting import waiting_on
 from forum.forms import ActionForm, commit_change
 from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
@@ -109,8 +111,6 @@ def show(idea_id: int):
     if current_user.is_senior or current_user.is_staff:
         status_form = StatusForm(status=idea.status)
         status_form.status.choices = [(s, s.replace("_", " ")) for s in IDEA_STATUSES]
-    from forum.followup.service import waiting_on
-
     shared = page_cache.rendered(idea)
     return render_template(
         "ideas/show.html",
@@ -120,7 +120,7 @@ def show(idea_id: int):
         status_form=status_form,
         endorsed=endorsed,
         following=following,
-        waiting=waiting_on(idea),
+        waiting=waiting_on(idea, Rules.from_config(current_app.config)),
     )
 
 

@@ -18,8 +18,8 @@ from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_
 from werkzeug.exceptions import HTTPException
 
 from forum.accounts import service as accounts
+from forum.domain_errors import DomainError, ValidationError
 from forum.effects import after_commit
-from forum.errors import ValidationError
 from forum.extensions import db, socketio
 from forum.ideas import service as ideas
 from forum.ideas.serializers import comment_dict
@@ -180,6 +180,8 @@ def on_error(error: Exception) -> dict:
     db.session.rollback()
     if isinstance(error, ValidationError):
         return {"ok": False, "error": error.message, "field": error.field}
+    if isinstance(error, DomainError):
+        return {"ok": False, "error": error.message}
     if isinstance(error, HTTPException):
         return {"ok": False, "error": error.description}
     current_app.logger.exception("socket handler failed", exc_info=error)

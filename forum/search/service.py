@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.models import Category, Comment, Idea, Office, SearchOutbox, Tag, User, idea_tags
 from forum.search import index, pg, text
 

@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.search import service
 from forum.search.cli import COMMANDS

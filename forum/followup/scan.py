@@ -1,0 +1,363 @@
+"""The follow-up scan: flag, escalate and auto-resolve every tracked idea as of a moment, set-based.
+
+The rules it applies live in rules.py; this module only turns them into few, large statements.
+Every function flushes and never commits; the caller (the CLI or the scheduler) commits once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from forum.effects import after_commit
+from forum.extensions import db
+from forum.followup import report
+from forum.followup.rules import (
+    MANUAL_ACTIONS,
+    OfficeTree,
+    Rules,
+    Schedule,
+    changed_by_hand_condition,
+    load_calendar,
+    responsible_office_column,
+    tracked_condition,
+)
+from forum.followup.sql import dialect, lock_flags, upsert, utc_day
+from forum.models import Category, Flag, FlagEvent, Idea, Office, User, UTCDateTime
+from forum.notifications.service import notify
+
+# Above this many flags for one office in one scan, its seniors get one digest instead of one note each.
+DIGEST_OVER = 10
+
+
+@dataclass
+class ScanResult:
+    """What one scan changed, and its one-line summary for the CLI and the log."""
+
+    now: datetime
+    raised: int = 0
+    escalated: int = 0
+    resolved: int = 0
+    notified: int = 0
+    open_flags: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"followup scan as of {self.now.isoformat()}: {self.raised} raised, {self.escalated} escalated, "
+            f"{self.resolved} resolved, {self.notified} notifications, {self.open_flags} open flags"
+        )
+
+
+_scan_meta = sa.MetaData()
+# Per-transaction scratch table: for each (creation day, responsible office) group of overdue ideas,
+# the level due as of `now` and its office. The flags are then written by two set-based statements.
+_schedule = sa.Table(
+    "followup_scan_schedule",
+    _scan_meta,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("base_office_id", sa.Integer, primary_key=True),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("office_id", sa.Integer, nullable=False),
+    sa.Column("level_since", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
+def _lock_scan() -> None:
+    """Serialise scans (and staff changes) and set up the scan's query plans."""
+    lock_flags()
+    if dialect() == "postgresql":
+        # The scan inserts into tables it anti-joins (flags, events). A nested loop re-scans the rows the
+        # statement itself is adding (invisible, still read): quadratic, 60 s at 64k flags. Hash joins
+        # read the snapshot once. SET LOCAL ends with this transaction.
+        db.session.execute(sa.text("SET LOCAL enable_nestloop = off"))
+
+
+def _auto_resolve(now: datetime) -> int:
+    """Resolve open flags whose idea was answered, closed or deleted; two set-based UPDATEs."""
+    flags = Flag.__table__
+    answered = sa.select(Idea.id).where(Idea.first_response_at.is_not(None), Idea.first_response_at <= now)
+    gone = sa.select(Idea.id).where(sa.or_(Idea.deleted_at.is_not(None), Idea.status != "open"))
+    count = 0
+    for action, ideas, note in (
+        ("answered", answered, "A senior user answered the idea."),
+        ("withdrawn", gone, "The idea was closed, moved out of 'open' or deleted."),
+    ):
+        rows = db.session.execute(
+            sa.update(flags)
+            .where(flags.c.status == "open", flags.c.idea_id.in_(ideas))
+            .values(status="resolved", resolved_at=now, resolution_note=note)
+            .returning(flags.c.id, flags.c.level, flags.c.assigned_office_id)
+        ).all()
+        if rows:
+            db.session.execute(
+                sa.insert(FlagEvent.__table__),
+                [
+                    {"flag_id": r.id, "action": action, "level": r.level, "office_id": r.assigned_office_id}
+                    | {"note": note, "actor_id": None, "created_at": now}
+                    for r in rows
+                ],
+            )
+        count += len(rows)
+    return count
+
+
+def _overdue_ideas(now: datetime, rules: Rules):
+    """Ideas that may need a new flag or an escalation, joined to what decides their schedule."""
+    base_office = responsible_office_column()
+    query = (
+        sa.select(Idea.id)
+        .join(User, User.id == Idea.author_id)
+        .join(Category, Category.id == Idea.category_id)
+        .join(Office, Office.id == Idea.office_id)
+        .outerjoin(Flag, Flag.idea_id == Idea.id)
+        # Nothing is due before response_days calendar days have passed: a cheap index-friendly filter.
+        .where(tracked_condition(now), Idea.created_at < now - timedelta(days=rules.response_days))
+        # A flag can escalate only escalate_days (calendar) after it reached its level.
+        .where(
+            sa.or_(
+                Flag.id.is_(None),
+                sa.and_(Flag.status == "open", Flag.level_since <= now - timedelta(days=rules.escalate_days)),
+            )
+        )
+    )
+    return query, utc_day(Idea.created_at), base_office
+
+
+def scan(now: datetime, rules: Rules) -> ScanResult:
+    """Flag, escalate and auto-resolve every tracked idea as of `now`; idempotent for the same `now`.
+
+    Set-based: one grouped SELECT, then per (creation day, responsible office) group the level due is
+    worked out in Python (working days, holidays, the tree), then one INSERT ... SELECT ... ON CONFLICT
+    DO NOTHING raises the new flags and one conditional UPDATE ... FROM escalates the others.
+    """
+    result = ScanResult(now=now)
+    _lock_scan()
+    result.resolved = _auto_resolve(now)
+
+    query, day, base_office = _overdue_ideas(now, rules)
+    groups = db.session.execute(
+        query.with_only_columns(day.label("day"), base_office.label("base")).group_by(day, base_office)
+    ).all()
+    tree, schedule = OfficeTree.load(), Schedule(rules, load_calendar(rules))
+    rows = []
+    for group in groups:
+        created = datetime.combine(date.fromisoformat(group.day), datetime.min.time(), tzinfo=UTC)
+        chain = tree.chain(group.base)
+        level = schedule.level_at(created, len(chain) - 1, now)
+        if level is None:
+            continue
+        first_due = schedule.due(created, 0)
+        rows.append(
+            {
+                "day": group.day,
+                "base_office_id": group.base,
+                "level": level,
+                "office_id": chain[level],
+                "level_since": schedule.due(created, level),
+                "reason": f"No senior response within {rules.response_days} working days "
+                f"(due {first_due:%Y-%m-%d %H:%M} UTC).",
+            }
+        )
+    raised, escalated = _write_flags(now, rows, query, day, base_office) if rows else ([], [])
+    # Flags changed by hand left the posting-day schedule: they escalate on their own clock (writes its events).
+    escalated += _escalate_on_own_clock(now, schedule, tree)
+    if rows:
+        _record_level_events(now)
+    result.raised, result.escalated = len(raised), len(escalated)
+    result.notified = _notify_offices(raised, "flag_raised", rules) + _notify_offices(
+        escalated, "flag_escalated", rules
+    )
+    result.open_flags = db.session.scalar(sa.select(sa.func.count(Flag.id)).where(Flag.status == "open"))
+    _expire_flags()
+    after_commit(report.invalidate_cache)
+    return result
+
+
+def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tuple[list[dict], list[dict]]:
+    """Raise and escalate through the schedule table; returns the flags each statement changed."""
+    connection = db.session.connection()
+    _schedule.drop(connection, checkfirst=True)
+    _schedule.create(connection)
+    # No try/finally: on an error the rollback discards the scratch table with everything else.
+    connection.execute(sa.insert(_schedule), rows)
+    if connection.dialect.name == "postgresql":
+        # A temporary table has no statistics: without them the planner nests loops over 100k ideas.
+        connection.execute(sa.text("ANALYZE followup_scan_schedule"))
+    s, flags = _schedule, Flag.__table__
+    on_schedule = sa.and_(s.c.day == day, s.c.base_office_id == base_office)
+    new = query.where(Flag.id.is_(None)).join(s, on_schedule)
+    new = new.with_only_columns(
+        Idea.id,
+        s.c.reason,
+        s.c.level,
+        s.c.office_id,
+        sa.literal("open"),
+        sa.literal(now, UTCDateTime),
+        s.c.level_since,
+    )
+    # ON CONFLICT DO NOTHING: a racing scan (or a second run) cannot flag an idea twice.
+    insert = (
+        upsert(flags)
+        .from_select(["idea_id", "reason", "level", "assigned_office_id", "status", "created_at", "level_since"], new)
+        .on_conflict_do_nothing(index_elements=["idea_id"])
+        .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
+    )
+    raised = [_changed(r) for r in connection.execute(insert)]
+    # Conditional (open, below the level due): a flag only moves up, and a racing scan finds nothing to do.
+    update = (
+        sa.update(flags)
+        .where(flags.c.idea_id == Idea.id, User.id == Idea.author_id, Category.id == Idea.category_id)
+        .where(Office.id == Idea.office_id, tracked_condition(now), on_schedule)
+        .where(flags.c.status == "open", s.c.level > flags.c.level, ~changed_by_hand_condition())
+        .values(level=s.c.level, assigned_office_id=s.c.office_id, level_since=s.c.level_since)
+        .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
+    )
+    escalated = [_changed(r) for r in connection.execute(update)]
+    _schedule.drop(connection)
+    return raised, escalated
+
+
+def _escalate_on_own_clock(now: datetime, schedule: Schedule, tree: OfficeTree) -> list[dict]:
+    """Escalate the open flags changed by hand: one office up from where staff put them, every
+    escalate_days working days after level_since. Few flags (hand-made), so one UPDATE per flag."""
+    rules = schedule.rules
+    flags, events = Flag.__table__, FlagEvent.__table__
+    # Start from the few hand-changed flags (one pass over the events), not from every open flag: joining
+    # 64,000 open flags to their ideas cost 0.34 s per scan on PostgreSQL.
+    by_hand = db.session.scalars(
+        sa.select(events.c.flag_id)
+        .where(events.c.actor_id.is_not(None), events.c.action.in_(MANUAL_ACTIONS))
+        .distinct()
+    ).all()
+    candidates = []
+    for start in range(0, len(by_hand), 1000):
+        candidates += db.session.execute(
+            sa.select(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id, flags.c.level_since)
+            .join(Idea, Idea.id == flags.c.idea_id)
+            .join(User, User.id == Idea.author_id)
+            .where(flags.c.id.in_(by_hand[start : start + 1000]), flags.c.status == "open", tracked_condition(now))
+            # Cheap prefilter: nothing escalates before escalate_days calendar days.
+            .where(flags.c.level_since <= now - timedelta(days=rules.escalate_days))
+        ).all()
+    changed, events = [], []
+    for flag in candidates:
+        level, since, office = flag.level, flag.level_since, flag.assigned_office_id
+        for parent in tree.chain(flag.assigned_office_id)[1:]:
+            due = schedule.own_clock_due(since)
+            if due > now:
+                break
+            level, since, office = level + 1, due, parent
+        if office == flag.assigned_office_id:
+            continue
+        # Conditional on the state just read: the flag only moves up from where it was.
+        moved = db.session.execute(
+            sa.update(flags)
+            .where(flags.c.id == flag.id, flags.c.status == "open", flags.c.level == flag.level)
+            .where(flags.c.assigned_office_id == flag.assigned_office_id)
+            .values(level=level, assigned_office_id=office, level_since=since)
+        ).rowcount
+        if not moved:
+            continue
+        changed.append({"id": flag.id, "idea_id": flag.idea_id, "level": level, "office_id": office})
+        note = f"Still unanswered {rules.escalate_days} working days after it was last moved."
+        events.append(
+            {"flag_id": flag.id, "actor_id": None, "action": "escalated", "level": level, "office_id": office}
+            | {"note": note, "created_at": now}
+        )
+    if events:
+        db.session.execute(sa.insert(FlagEvent.__table__), events)
+    return changed
+
+
+def _changed(row) -> dict:
+    return {"id": row.id, "idea_id": row.idea_id, "level": row.level, "office_id": row.assigned_office_id}
+
+
+def _record_level_events(now: datetime) -> None:
+    """Audit trail, set-based: a flag without events was just raised; an open flag without an event
+    at its current level was just escalated. Deriving the events from the flags keeps them exact."""
+    flags, events = Flag.__table__, FlagEvent.__table__
+    columns = ["flag_id", "actor_id", "action", "level", "office_id", "note", "created_at"]
+    no_events = ~sa.exists().where(events.c.flag_id == flags.c.id)
+    raised = sa.select(
+        flags.c.id,
+        sa.null(),
+        sa.literal("raised"),
+        flags.c.level,
+        flags.c.assigned_office_id,
+        flags.c.reason,
+        sa.literal(now, UTCDateTime),
+    ).where(flags.c.status == "open", flags.c.created_at == now, no_events)
+    db.session.execute(sa.insert(events).from_select(columns, raised))
+    at_level = sa.exists().where(events.c.flag_id == flags.c.id, events.c.level == flags.c.level)
+    escalated = sa.select(
+        flags.c.id,
+        sa.null(),
+        sa.literal("escalated"),
+        flags.c.level,
+        flags.c.assigned_office_id,
+        sa.null(),
+        sa.literal(now, UTCDateTime),
+    ).where(flags.c.status == "open", flags.c.level > 0, flags.c.level_since <= now, ~at_level)
+    db.session.execute(sa.insert(events).from_select(columns, escalated))
+
+
+def _notify_offices(changed: list[dict], kind: str, rules: Rules) -> int:
+    """Tell the senior users of each assigned office; one note per idea, or a digest for many."""
+    if not changed:
+        return 0
+    by_office: dict[int, list[dict]] = defaultdict(list)
+    for row in changed:
+        by_office[row["office_id"]].append(row)
+    seniors: dict[int, list[User]] = defaultdict(list)
+    for user in db.session.scalars(
+        sa.select(User).where(User.office_id.in_(list(by_office)), User.role == "senior", User.status == "active")
+    ):
+        seniors[user.office_id].append(user)
+    offices = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_(list(by_office))))}
+    wanted = [
+        r["idea_id"]
+        for office_id, rows in by_office.items()
+        if seniors[office_id] and len(rows) <= DIGEST_OVER
+        for r in rows
+    ]
+    ideas = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        ideas.update({i.id: i for i in db.session.scalars(sa.select(Idea).where(Idea.id.in_(chunk)))})
+    sent = 0
+    for office_id, rows in by_office.items():
+        office = offices[office_id]
+        for user in seniors[office_id]:
+            if len(rows) > DIGEST_OVER:
+                verb = "were flagged to" if kind == "flag_raised" else "were escalated to"
+                notify(user, kind, None, f"{len(rows)} ideas without a senior response {verb} {office.name}.")
+                sent += 1
+                continue
+            for row in rows:
+                idea = ideas[row["idea_id"]]
+                notify(user, kind, idea, _note_text(kind, idea, office, row["level"], rules))
+                sent += 1
+    return sent
+
+
+def _note_text(kind: str, idea: Idea, office: Office, level: int, rules: Rules) -> str:
+    if kind == "flag_raised":
+        return (
+            f"{idea.reference} “{idea.title}” has had no senior response for {rules.response_days} working days; "
+            f"it is now waiting on {office.name}."
+        )
+    return f"{idea.reference} “{idea.title}” is still unanswered and was escalated to {office.name} (level {level})."
+
+
+def _expire_flags() -> None:
+    """Core statements bypassed the ORM: make loaded flags re-read their rows."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Flag | FlagEvent):
+            db.session.expire(obj)
