@@ -1,6 +1,10 @@
 """Fixtures: a fresh app and database per test, users of each role, logged-in clients."""
 
 import os
+import re
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +17,26 @@ from forum.ideas import service as ideas
 from forum.search import pg as search_pg
 
 PASSWORD = "Secret-pass-123"
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T], timeout: float = 5.0, interval: float = 0.02) -> T:
+    """Poll check() until it returns something truthy and return that; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"still false after {timeout} s: {getattr(check, '__name__', check)!r}")
+        time.sleep(interval)
+
+
+def csrf_token(html: str, field: str = "csrf_token") -> str:
+    """The value of the hidden CSRF field `field` (a form prefix gives e.g. "escalate-csrf_token") in a page."""
+    match = re.search(rf'name="{re.escape(field)}" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, f"no {field} field in the page"
+    return match.group(1)
 
 
 def _database_uri(tmp_path) -> str:
@@ -125,6 +149,22 @@ def make_user(app):
         )
         db.session.commit()
         return user
+
+    return make
+
+
+@pytest.fixture
+def client_for(app):
+    """client_for(user): a new test client, with its own cookies, logged in as that user through the login page."""
+
+    def make(user, password: str = PASSWORD):
+        client = app.test_client()
+        data = {"email": user.email, "password": password}
+        if app.config.get("WTF_CSRF_ENABLED", True):
+            data["csrf_token"] = csrf_token(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
 
     return make
 
