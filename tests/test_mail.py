@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from forum.extensions import db
-from forum.followup.service import scan
+from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.mail import sender
 from forum.mail.digest import period_for, send_digests
@@ -16,6 +16,7 @@ from forum.mail.links import unsubscribe_token
 from forum.mail.preferences import update_preferences
 from forum.mail.scheduler import run_scheduled_digests
 from forum.models import MailOutbox, Notification
+from tests.followup.helpers import RULES
 
 
 @pytest.fixture
@@ -231,7 +232,7 @@ def _overdue_world(world, make_user):
     new = ideas.create_idea(world["officer"], "Fresh idea about land records", "Body", world["land"].id)
     new.created_at = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
     db.session.commit()
-    scan(datetime(2026, 11, 27, 4, 0, tzinfo=UTC))
+    scan(datetime(2026, 11, 27, 4, 0, tzinfo=UTC), RULES)
     db.session.commit()
     return old, new
 

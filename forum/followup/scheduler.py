@@ -1,4 +1,4 @@
-"""The follow-up scan on a schedule inside the running application, and the job lease it takes.
+"""The follow-up scan on a schedule inside the running application.
 
 Every process that serves requests runs a background task (socketio.start_background_task,
 so it is a greenlet under gevent and a daemon thread under threading). Each tick it tries to
@@ -12,16 +12,15 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import sqlalchemy as sa
 from flask import Flask
 
 from forum.extensions import db, socketio
 from forum.followup.rules import Rules
 from forum.followup.scan import ScanResult, scan
-from forum.followup.sql import upsert
-from forum.models import JobLease, utcnow
+from forum.leases import acquire_lease
+from forum.models import utcnow
 
 LEASE_NAME = "followup_scan"
 LEASE_GRACE = 60  # seconds a holder may be late before another process takes over
@@ -73,28 +72,3 @@ def run_scheduled_scan(app: Flask, holder: str, interval: int, now: datetime | N
             raise
         finally:
             db.session.remove()
-
-
-def acquire_lease(name: str, holder: str, now: datetime, seconds: float) -> bool:
-    """Take or renew a named lease until now + seconds; False while another holder's lease runs.
-
-    Both steps are single atomic statements, so of several processes at most one gets it.
-    """
-    until = now + timedelta(seconds=seconds)
-    taken = db.session.execute(
-        sa.update(JobLease)
-        .where(JobLease.name == name, sa.or_(JobLease.expires_at <= now, JobLease.holder == holder))
-        .values(holder=holder, expires_at=until)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if taken:
-        return True
-    # RETURNING, not rowcount: psycopg reports -1 for an INSERT that DO NOTHING skipped.
-    leases = JobLease.__table__
-    inserted = db.session.execute(
-        upsert(leases)
-        .values(name=name, holder=holder, expires_at=until)
-        .on_conflict_do_nothing(index_elements=["name"])
-        .returning(leases.c.name)
-    ).first()
-    return inserted is not None

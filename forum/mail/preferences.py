@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.models import EmailPreference, User
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from flask import Flask
 
 from forum.extensions import db, socketio
-from forum.followup.service import acquire_lease
+from forum.leases import acquire_lease
 from forum.mail.digest import CADENCES, Result, send_digests
 from forum.models import utcnow
 

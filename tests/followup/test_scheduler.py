@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from forum.extensions import db, socketio
 from forum.followup import scheduler
+from forum.leases import acquire_lease
 from forum.models import Flag, FlagEvent, JobLease
 from tests.conftest import eventually
 from tests.followup.helpers import (
@@ -101,12 +102,12 @@ def test_two_processes_scanning_at_once_flag_each_idea_once(app, tree, tmp_path)
 
 def test_only_one_holder_gets_the_lease_until_it_expires(app, world):
     now = POSTED
-    assert scheduler.acquire_lease("job", "a", now, 60)
+    assert acquire_lease("job", "a", now, 60)
     db.session.commit()
-    assert not scheduler.acquire_lease("job", "b", now + timedelta(seconds=30), 60)
-    assert scheduler.acquire_lease("job", "a", now + timedelta(seconds=30), 60)  # the holder renews
-    assert not scheduler.acquire_lease("job", "b", now + timedelta(seconds=89), 60)
-    assert scheduler.acquire_lease("job", "b", now + timedelta(seconds=91), 60)
+    assert not acquire_lease("job", "b", now + timedelta(seconds=30), 60)
+    assert acquire_lease("job", "a", now + timedelta(seconds=30), 60)  # the holder renews
+    assert not acquire_lease("job", "b", now + timedelta(seconds=89), 60)
+    assert acquire_lease("job", "b", now + timedelta(seconds=91), 60)
     db.session.commit()
     assert db.session.get(JobLease, "job").holder == "b"
 
