@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from forum.limits import LANGUAGES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-not-secret"
 
@@ -87,7 +89,7 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     IDEAS_PER_PAGE = 20
     BABEL_DEFAULT_LOCALE = "en"
-    LANGUAGES = ("en", "bn")
+    LANGUAGES = LANGUAGES  # forum/limits.py
     WTF_CSRF_TIME_LIMIT = None
     # WTForms ships no Bangla messages, and its i18n lookup re-reads catalogs on every form.
     WTF_I18N_ENABLED = False

@@ -9,6 +9,8 @@ from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+from forum.limits import LANGUAGES
+
 
 def install(app: Flask) -> None:
     """Replace the template globals _, gettext, ngettext and url_for with the per-request versions below."""
@@ -18,13 +20,13 @@ def install(app: Flask) -> None:
 
 def select_locale() -> str:
     """The page language: ?lang=, then the session's choice, the user's profile, the browser."""
-    if "lang" in request.args and request.args["lang"] in ("en", "bn"):
+    if "lang" in request.args and request.args["lang"] in LANGUAGES:
         return request.args["lang"]
-    if session.get("lang") in ("en", "bn"):
+    if session.get("lang") in LANGUAGES:
         return session["lang"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
-    return request.accept_languages.best_match(("en", "bn")) or "en"
+    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def _request_translations():

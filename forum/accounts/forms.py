@@ -5,26 +5,28 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from forum.limits import EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, PERSON_NAME_MAX
+
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     submit = SubmitField(_l("Log in"))
 
 
 class SignupForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("Official email"), validators=[DataRequired(), Length(max=254)])
-    designation = StringField(_l("Designation"), validators=[Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=PERSON_NAME_MAX)])
+    email = EmailField(_l("Official email"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    designation = StringField(_l("Designation"), validators=[Length(max=PERSON_NAME_MAX)])
     office = SelectField(_l("Office"), validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)])
     password2 = PasswordField(_l("Repeat password"), validators=[DataRequired(), EqualTo("password")])
     submit = SubmitField(_l("Request an account"))
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    designation = StringField(_l("Designation"), validators=[Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=PERSON_NAME_MAX)])
+    designation = StringField(_l("Designation"), validators=[Length(max=PERSON_NAME_MAX)])
     locale = SelectField(
         _l("Language"),
         choices=[SelectChoice("", _l("Browser default")), SelectChoice("en", "English"), SelectChoice("bn", "বাংলা")],
@@ -35,6 +37,8 @@ class ProfileForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
+    )
     password2 = PasswordField(_l("Repeat new password"), validators=[DataRequired(), EqualTo("password")])
     submit = SubmitField(_l("Change password"))

@@ -9,10 +9,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from forum.domain_errors import ValidationError
 from forum.extensions import db
+from forum.limits import LANGUAGES, OFFICE_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, PERSON_NAME_MAX
 from forum.models import ROLES, ApiToken, Office, User, utcnow
 from forum.validation import clean_text
 
-MIN_PASSWORD = 8
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -27,10 +27,10 @@ def normalise_email(value: object) -> str:
 
 
 def check_password_strength(password: object) -> str:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationError("password", f"password must be at least {MIN_PASSWORD} characters")
-    if len(password) > 200:
-        raise ValidationError("password", "password must be at most 200 characters")
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
+        raise ValidationError("password", f"password must be at least {PASSWORD_MIN} characters")
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError("password", f"password must be at most {PASSWORD_MAX} characters")
     return password
 
 
@@ -52,7 +52,7 @@ def create_office(code: str, name: str, parent_code: str | None = None) -> Offic
     code = code.strip()
     if db.session.scalar(sa.select(Office.id).where(Office.code == code)):
         raise ValidationError("code", f"an office with code '{code}' already exists")
-    name = clean_text(name, "name", max_len=200)
+    name = clean_text(name, "name", max_len=OFFICE_NAME_MAX)
     parent = office_by_code(parent_code, "parent") if parent_code else None
     office = Office(code=code, name=name, parent=parent)
     db.session.add(office)
@@ -61,7 +61,7 @@ def create_office(code: str, name: str, parent_code: str | None = None) -> Offic
 
 
 def update_office(office: Office, name: str, parent_code: str | None) -> Office:
-    office.name = clean_text(name, "name", max_len=200)
+    office.name = clean_text(name, "name", max_len=OFFICE_NAME_MAX)
     parent = office_by_code(parent_code, "parent") if parent_code else None
     if parent is not None and (parent.id == office.id or office in parent.ancestors()):
         raise ValidationError("parent", "an office cannot sit below itself")
@@ -77,7 +77,7 @@ def create_user(
     email = normalise_email(email)
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise ValidationError("email", "a user with this email already exists")
-    name = clean_text(name, "name", max_len=120)
+    name = clean_text(name, "name", max_len=PERSON_NAME_MAX)
     if role not in ROLES:
         raise ValidationError("role", f"role must be one of {', '.join(ROLES)}")
     office = office_by_code(office_code)
@@ -87,7 +87,7 @@ def create_user(
         role=role,
         office=office,
         status=status,
-        designation=clean_text(designation, "designation", min_len=0, max_len=120),
+        designation=clean_text(designation, "designation", min_len=0, max_len=PERSON_NAME_MAX),
     )
     user.set_password(check_password_strength(password))
     db.session.add(user)
@@ -149,10 +149,10 @@ def update_profile(user: User, name: str, designation: str, locale: str | None, 
     """Change the user's own details; `timezone` (an IANA name) is left alone when None."""
     from forum.localtime import is_zone
 
-    user.name = clean_text(name, "name", max_len=120)
-    user.designation = clean_text(designation, "designation", min_len=0, max_len=120)
-    if locale not in (None, "", "en", "bn"):
-        raise ValidationError("locale", "locale must be en or bn")
+    user.name = clean_text(name, "name", max_len=PERSON_NAME_MAX)
+    user.designation = clean_text(designation, "designation", min_len=0, max_len=PERSON_NAME_MAX)
+    if locale not in (None, "", *LANGUAGES):
+        raise ValidationError("locale", f"locale must be one of {', '.join(LANGUAGES)}")
     user.locale = locale or None
     if timezone is not None:
         if not is_zone(timezone):

@@ -13,6 +13,7 @@ from forum.domain_errors import ValidationError
 from forum.extensions import db, limiter, login_manager
 from forum.forms import ActionForm, attach_error, commit_change
 from forum.ideas import service as ideas
+from forum.limits import LANGUAGES
 from forum.localtime import zone_choices
 from forum.mail.forms import EmailPreferencesForm
 from forum.mail.preferences import preferences, update_preferences
@@ -157,6 +158,6 @@ def user_page(user_id: int):
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
-    if code in ("en", "bn"):
+    if code in LANGUAGES:
         session["lang"] = code
     return redirect(_safe_next(request.args.get("next")))

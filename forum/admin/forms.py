@@ -5,18 +5,27 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
+from forum.limits import (
+    CATEGORY_NAME_MAX,
+    EMAIL_MAX,
+    OFFICE_CODE_MAX,
+    OFFICE_NAME_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    PERSON_NAME_MAX,
+)
 from forum.models import ROLES
 
 
 class OfficeForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=OFFICE_CODE_MAX)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=OFFICE_NAME_MAX)])
     parent = SelectField(_l("Parent office"), validators=[Optional()])
     submit = SubmitField(_l("Save office"))
 
 
 class CategoryForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=CATEGORY_NAME_MAX)])
     office = SelectField(_l("Owning office"), validators=[Optional()])
     submit = SubmitField(_l("Save category"))
 
@@ -24,11 +33,13 @@ class CategoryForm(FlaskForm):
 class UserForm(FlaskForm):
     """Create a user directly (an invitation without the e-mail)."""
 
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=PERSON_NAME_MAX)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r) for r in ROLES])
     office = SelectField(_l("Office"), validators=[DataRequired()])
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(
+        _l("Initial password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
+    )
     submit = SubmitField(_l("Create user"))
 
 

@@ -17,11 +17,11 @@ from forum.effects import after_commit
 from forum.extensions import db
 from forum.followup import report
 from forum.followup.sql import lock_flags
+from forum.limits import NOTE_MAX
 from forum.models import Comment, Flag, FlagEvent, Idea, Office, User
 from forum.notifications.service import notify
 from forum.validation import clean_text, id_or_404, parse_int
 
-NOTE_MAX = 1000
 FLAG_STATUSES = ("open", "resolved")
 # Conflict.reason values of the staff actions, so that pages word each refusal without re-reading the flag.
 ALREADY_RESOLVED, AT_ROOT = "already_resolved", "at_root"

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from forum.followup.flags import NOTE_MAX
+from forum.limits import HOLIDAY_NAME_MAX, NOTE_MAX
 
 
 class ResolveForm(FlaskForm):
@@ -28,5 +28,5 @@ class EscalateForm(FlaskForm):
 
 class HolidayForm(FlaskForm):
     day = DateField(_l("Date"), validators=[DataRequired()])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=HOLIDAY_NAME_MAX)])
     submit = SubmitField(_l("Add holiday"))

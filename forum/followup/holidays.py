@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from forum.domain_errors import NotFound, ValidationError
 from forum.extensions import db
+from forum.limits import HOLIDAY_NAME_MAX
 from forum.models import Holiday
 from forum.validation import clean_text, id_or_404
 
@@ -26,7 +27,7 @@ def add_holiday(day: object, name: object) -> Holiday:
             raise ValidationError("day", "day must be a date like 2026-12-16") from None
     if not isinstance(day, date):
         raise ValidationError("day", "day is required")
-    name = clean_text(name, "name", max_len=120)
+    name = clean_text(name, "name", max_len=HOLIDAY_NAME_MAX)
     if db.session.scalar(sa.select(Holiday.id).where(Holiday.day == day)) is not None:
         raise ValidationError("day", f"{day.isoformat()} is already a holiday")
     holiday = Holiday(day=day, name=name)

@@ -18,6 +18,7 @@ from forum.extensions import db
 from forum.followup.flags import record_response
 from forum.ideas.rendering import render_markdown
 from forum.ideas.serializers import comment_dict
+from forum.limits import BODY_MAX, CATEGORY_NAME_MAX, COMMENT_MAX, MAX_TAGS, TAG_MAX, TITLE_MAX, TITLE_MIN
 from forum.live import broadcast
 from forum.models import (
     IDEA_STATUSES,
@@ -35,11 +36,6 @@ from forum.notifications.service import notify
 from forum.search import outbox
 from forum.validation import clean_text, id_or_404, parse_int
 
-TITLE_MIN, TITLE_MAX = 5, 200
-BODY_MAX = 20_000
-COMMENT_MAX = 10_000
-MAX_TAGS = 5
-TAG_MAX = 40
 _TAG_RE = re.compile(r"^[\w\-\u0980-\u09FF\u0600-\u06FF ]+$")
 
 
@@ -49,7 +45,7 @@ _TAG_RE = re.compile(r"^[\w\-\u0980-\u09FF\u0600-\u06FF ]+$")
 def create_category(name: str, office_code: str | None = None) -> Category:
     from forum.accounts.service import office_by_code
 
-    name = clean_text(name, "name", max_len=100)
+    name = clean_text(name, "name", max_len=CATEGORY_NAME_MAX)
     if db.session.scalar(sa.select(Category.id).where(sa.func.lower(Category.name) == name.lower())):
         raise ValidationError("name", f"a category named '{name}' already exists")
     office = office_by_code(office_code) if office_code else None
@@ -62,7 +58,7 @@ def create_category(name: str, office_code: str | None = None) -> Category:
 def update_category(category: Category, name: str, office_code: str | None) -> Category:
     from forum.accounts.service import office_by_code
 
-    name = clean_text(name, "name", max_len=100)
+    name = clean_text(name, "name", max_len=CATEGORY_NAME_MAX)
     clash = db.session.scalar(
         sa.select(Category.id).where(sa.func.lower(Category.name) == name.lower(), Category.id != category.id)
     )
