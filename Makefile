@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint format install migrate translations translations-update clean
+.PHONY: run serve test test-server lint format install migrate translations translations-update clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,8 +34,13 @@ run: migrate
 	$(FLASK) seed-demo
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
+# Independent tests on two workers (pytest-xdist); the slow multi-process ones (`server`) run in test-server,
+# which .ci/run runs too.
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 -m "not browser and not server"
+
+test-server: install
+	$(BIN)/pytest -m server
 
 lint: install
 	$(BIN)/ruff check forum tests bench

@@ -287,6 +287,7 @@ def test_reindex_rebuilds_from_scratch(world, app, runner, officer_api):
     assert indexed(app) == {a_key}
 
 
+@pytest.mark.server
 @pytest.mark.whoosh
 def test_reindex_command_runs_as_a_subprocess_with_two_processes(world, app, tmp_path):
     for n in range(5):
@@ -392,6 +393,7 @@ WRITER_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.server
 @pytest.mark.whoosh
 def test_two_processes_writing_at_once_lose_no_update(world, app, tmp_path):
     script = tmp_path / "writer.py"
@@ -455,6 +457,7 @@ GEVENT_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.server
 @pytest.mark.whoosh
 def test_background_indexer_works_under_gevent(world, app, tmp_path):
     script = tmp_path / "gevent_writer.py"

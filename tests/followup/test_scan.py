@@ -5,6 +5,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from forum.accounts import service as accounts
@@ -200,6 +201,7 @@ def test_many_flags_for_one_office_send_one_digest(tree):
     assert note.kind == "flag_raised" and note.idea_id is None and f"{DIGEST_OVER + 1} ideas" in note.text
 
 
+@pytest.mark.server
 def test_the_flask_command_runs_as_a_subprocess(app, tree, tmp_path):
     idea = post(tree["upz_officer"], tree["health"])
     db.session.commit()
