@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.limits import LANGUAGES, OFFICE_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, PERSON_NAME_MAX
+from forum.live import broadcast
 from forum.models import ROLES, ApiToken, Office, User, utcnow
 from forum.validation import clean_text
 
@@ -141,8 +142,9 @@ def set_user_status(user: User, status: str) -> User:
 
 
 def end_sessions(user: User) -> None:
-    """Void every session cookie of this user (logout everywhere)."""
+    """Void every session cookie of this user (logout everywhere) and, after the commit, drop their sockets."""
     user.session_version += 1
+    broadcast.disconnect_user(user.id)
 
 
 def update_profile(user: User, name: str, designation: str, locale: str | None, timezone: str | None = None) -> User:

@@ -2,6 +2,7 @@
 
 from forum.effects import after_commit
 from forum.extensions import socketio
+from forum.live.registry import registry
 
 
 def idea_room(idea_id: int) -> str:
@@ -24,3 +25,13 @@ def comment_event(event: str, comment: dict) -> None:
 def notification_event(user_id: int, payload: dict) -> None:
     """Queue a notification to every tab and process where the user is connected."""
     after_commit(_emit, "notification", payload, user_room(user_id))
+
+
+def _disconnect(user_id: int) -> None:
+    for sid in registry().sockets(user_id):
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def disconnect_user(user_id: int) -> None:
+    """Queue: disconnect every socket of this user, in every process (through the message queue)."""
+    after_commit(_disconnect, user_id)

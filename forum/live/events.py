@@ -4,14 +4,13 @@ A socket keeps the Flask session as it was at connect time, so every handler
 re-checks its user against the database (session version, token revocation,
 account status) and disconnects a user who logged out or was deactivated. On
 top of that, ending a user's sessions disconnects their sockets everywhere
-right after the commit (see _on_sessions_ended).
+right after the commit (accounts.service.end_sessions queues live.broadcast.disconnect_user).
 """
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
@@ -19,7 +18,6 @@ from werkzeug.exceptions import HTTPException
 
 from forum.accounts import service as accounts
 from forum.domain_errors import DomainError, ValidationError
-from forum.effects import after_commit
 from forum.extensions import db, socketio
 from forum.ideas import service as ideas
 from forum.ideas.serializers import comment_dict
@@ -186,17 +184,3 @@ def on_error(error: Exception) -> dict:
         return {"ok": False, "error": error.description}
     current_app.logger.exception("socket handler failed", exc_info=error)
     return {"ok": False, "error": "server error"}
-
-
-def end_user_sockets(user_id: int) -> None:
-    """Disconnect every socket of this user, in every process (through the message queue)."""
-    for sid in registry().sockets(user_id):
-        socketio.server.disconnect(sid, namespace="/")
-
-
-@sa.event.listens_for(User.session_version, "set")
-def _on_sessions_ended(target: User, value: object, oldvalue: object, initiator: object) -> None:
-    # accounts.end_sessions bumps the version on logout and deactivation; hooking the
-    # attribute catches every caller, and after_commit drops it if the change rolls back.
-    if target.id is not None and value != oldvalue:
-        after_commit(end_user_sockets, target.id)
