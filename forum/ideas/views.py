@@ -1,7 +1,7 @@
 """Idea pages: list, post, view with its thread, edit; comments; endorse and follow."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,6 +13,9 @@ from forum.forms import ActionForm, commit_change
 from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
 from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
+from forum.ideas.rendering import render_markdown
+from forum.ideas.serializers import comment_dict
+from forum.limits import BODY_MAX
 from forum.models import IDEA_STATUSES, Category, Endorsement, Follow, Idea, Notification, Office, User
 from forum.validation import id_or_404, query_int
 
@@ -20,7 +23,15 @@ bp = Blueprint("ideas", __name__)
 
 
 def _category_choices() -> list[tuple[int, str]]:
-    return [(c.id, c.name) for c in db.session.scalars(sa.select(Category).order_by(Category.name))]
+    """Categories by name, after an empty choice: nothing is silently preselected (0 fails DataRequired)."""
+    return [(0, _("Choose a category"))] + [
+        (c.id, c.name) for c in db.session.scalars(sa.select(Category).order_by(Category.name))
+    ]
+
+
+def _wants_json() -> bool:
+    """A script on the page (static/js/thread.js) asking for JSON instead of a redirect."""
+    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.get("/")
@@ -176,22 +187,59 @@ def delete(idea_id: int):
 @bp.post("/ideas/<int:idea_id>/comments")
 @login_required
 def comment(idea_id: int):
+    """Post a comment; the page's script gets JSON (the comment, or the error for the box), a form a redirect."""
     idea = ideas.get_idea(idea_id)
     form = CommentForm()
+    errors: list[str] = []
     if form.validate_on_submit():
         try:
             new_comment = ideas.add_comment(idea, current_user, form.body.data, form.parent_id.data or None)
             db.session.commit()
         except ValidationError as exc:
             db.session.rollback()
-            flash(exc.message, "error")
+            errors.append(exc.message)
         else:
+            if _wants_json():
+                return jsonify({"comment": comment_dict(new_comment)}), 201
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=f"c{new_comment.id}"))
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        errors = [message for messages in form.errors.values() for message in messages]
+    if _wants_json():
+        return jsonify({"error": {"code": "invalid_field", "message": " ".join(errors)}}), 422
+    for message in errors:
+        flash(message, "error")
     return redirect(url_for("ideas.show", idea_id=idea.id))
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    """Markdown to HTML through the same renderer and sanitiser as a saved post, for the composer's Preview tab."""
+    body = (request.get_json(silent=True) or {}).get("body")
+    if not isinstance(body, str):
+        return jsonify({"error": {"code": "invalid_field", "message": _("Nothing to preview.")}}), 422
+    return jsonify({"html": render_markdown(body[:BODY_MAX])})
+
+
+@bp.get("/help/markdown")
+@login_required
+def markdown_help():
+    return render_template("ideas/markdown_help.html")
+
+
+@bp.get("/ideas/<int:idea_id>/thread.json")
+@login_required
+def thread_json(idea_id: int):
+    """What a page that lost its connection missed: the idea's answered state and every comment."""
+    idea = ideas.get_idea(idea_id)
+    return jsonify(
+        {
+            "idea_id": idea.id,
+            "responded": idea.responded,
+            "comment_count": idea.comment_count,
+            "comments": [comment_dict(c) for c in ideas.thread(idea)],
+        }
+    )
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])

@@ -152,15 +152,72 @@
     return li;
   }
 
+  // An official reply answers the idea: the pill in its head and the follow-up box change at once.
+  function markAnswered() {
+    if (!ideaEl) return;
+    var waiting = ideaEl.querySelector(".pill.waiting");
+    if (waiting) {
+      waiting.className = "pill official";
+      waiting.textContent = t("answered", "Answered");
+    }
+    var box = document.getElementById("followup-state");
+    if (box && !document.getElementById("answered-note")) {
+      var heading = box.querySelector("h2");
+      var ref = box.querySelector("p.muted");
+      box.textContent = "";
+      if (heading) box.appendChild(heading);
+      if (ref) box.appendChild(ref);
+      var p = el("p", null, t("answered_now", "Answered by a senior official."));
+      p.id = "answered-note";
+      box.appendChild(p);
+    }
+  }
+
+  // A reader scrolled above new replies gets a button that counts them and jumps there.
+  var unseen = [];
+  var jump = null;
+  function belowView(node) { return node.getBoundingClientRect().top > window.innerHeight; }
+  function refreshJump() {
+    unseen = unseen.filter(function (node) { return document.body.contains(node) && belowView(node); });
+    if (!unseen.length) { if (jump) jump.hidden = true; return; }
+    if (!jump) {
+      jump = el("button", "button new-replies");
+      jump.type = "button";
+      jump.id = "new-replies";
+      jump.addEventListener("click", function () {
+        var first = unseen[0];
+        unseen = [];
+        jump.hidden = true;
+        if (first) { first.scrollIntoView({ behavior: "smooth", block: "center" }); first.focus({ preventScroll: true }); }
+      });
+      document.body.appendChild(jump);
+    }
+    jump.textContent = unseen.length === 1 ? t("new_one", "1 new reply") :
+      t("new_other", "99999 new replies").replace(/99999|[\u09e6-\u09ef]+/, String(unseen.length));
+    jump.hidden = false;
+  }
+  window.addEventListener("scroll", function () { if (unseen.length) refreshJump(); }, { passive: true });
+
   function onCreated(data) {
     if (!list || data.idea_id !== ideaId) return;
     var c = data.comment;
+    if (c.official) markAnswered();
     if (document.getElementById("c" + c.id)) return;  // already on the page (our own post, or a resend)
     var parent = c.parent_id ? document.getElementById("c" + c.parent_id) : null;
     var target = parent ? parent.querySelector(":scope > ol.replies") : list;
-    (target || list).appendChild(renderComment(c));
+    var li = renderComment(c);
+    li.tabIndex = -1;
+    (target || list).appendChild(li);
     bumpCount(1);
+    if (c.author.id !== me && belowView(li)) { unseen.push(li); refreshJump(); }
   }
+  // thread.js hands over the comment the server just accepted from this page.
+  window.PSI = window.PSI || {};
+  window.PSI.showComment = function (c) {
+    onCreated({ idea_id: ideaId, comment: c });
+    var li = document.getElementById("c" + c.id);
+    if (li) li.scrollIntoView({ block: "nearest" });
+  };
 
   function onUpdated(data) {
     if (data.idea_id !== ideaId) return;
@@ -197,6 +254,7 @@
       var match = /\/comments\/(\d+)\/delete$/.exec(form.getAttribute("action") || "");
       if (!match) return;
       event.preventDefault();
+      if (!window.confirm(t("confirm_delete", "Delete this comment?"))) return;
       var button = form.querySelector("button");
       if (button) button.disabled = true;
       fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
@@ -225,25 +283,39 @@
       badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1);
       badge.hidden = false;
     }
-    var toasts = document.getElementById("live-toasts");
-    if (!toasts) return;
-    var toast = el("div", "toast");
-    toast.setAttribute("role", "status");
-    if (data.idea_id) {
-      var link = el("a", null, data.text);
-      link.href = urlFor(cfg.ideaUrl, data.idea_id);
-      toast.appendChild(link);
-    } else {
-      toast.textContent = data.text;
-    }
-    toasts.appendChild(toast);
-    setTimeout(function () { toast.remove(); }, 8000);
+    // No toast for a reply the reader already has on screen.
+    if (data.comment_id && ideaId && data.idea_id === ideaId && document.getElementById("c" + data.comment_id)) return;
+    if (data.idea_id && ideaId === data.idea_id && data.kind !== "flag" && list) return;
+    var href = data.idea_id ? urlFor(cfg.ideaUrl, data.idea_id) + (data.comment_id ? "#c" + data.comment_id : "") : null;
+    if (window.PSI.toast) window.PSI.toast(data.text, href);
   }
 
-  var socket = io();
+  // After a dropped connection: say so, and fetch what was missed once back.
+  var connection = document.getElementById("connection-state");
+  var wasConnected = false;
+  function catchUp() {
+    if (!ideaId || !cfg.apiIdeaUrl || !window.fetch) return;
+    fetch(urlFor(cfg.apiIdeaUrl, ideaId), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        if (data.responded) markAnswered();
+        (data.comments || []).forEach(function (c) {
+          var li = document.getElementById("c" + c.id);
+          if (!li) onCreated({ idea_id: ideaId, comment: c });
+          else if (c.deleted && !li.classList.contains("removed")) onDeleted({ idea_id: ideaId, comment: c });
+        });
+      });
+  }
+
+  // Straight over WebSocket where it can, falling back to long-polling (a proxy that refuses upgrades).
+  var socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
   socket.on("connect", function () {
     // Also on every reconnect: rooms do not survive a dropped connection.
     if (ideaId) socket.emit("join_idea", { idea_id: ideaId }, function () {});
+    if (connection) connection.hidden = true;
+    if (wasConnected) catchUp();
+    wasConnected = true;
   });
   socket.on("comment_created", onCreated);
   socket.on("comment_updated", onUpdated);
@@ -251,6 +323,7 @@
   socket.on("viewers", onViewers);
   socket.on("notification", onNotification);
   socket.on("disconnect", function (reason) {
+    if (connection && reason !== "io client disconnect" && reason !== "io server disconnect") connection.hidden = false;
     // The server ends the socket when this session was logged out or the account deactivated.
     if (reason === "io server disconnect" && viewersEl) viewersEl.hidden = true;
   });

@@ -53,7 +53,7 @@ def _logged_in_page(browser, server, email):
     context = browser.new_context()
     page = context.new_page()
     page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.accept()))
     page.goto(server["url"] + "/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
@@ -102,10 +102,14 @@ def test_senior_reply_through_the_api_appears_live_with_the_official_mark(page, 
         nested = page.wait_for_selector(f"#c{root['id']} > ol.replies > li#c{reply['id']}", timeout=10_000)
         assert "Reply in thread" in nested.inner_text()
 
-        # The idea's author gets the notification live: badge and toast.
+        # The idea's author gets the notification live on the badge; no toast for replies already on screen.
         page.wait_for_selector("#notification-count:not([hidden])", timeout=10_000)
         assert int(page.inner_text("#notification-count")) >= 1
-        page.wait_for_selector("#live-toasts .toast", timeout=10_000)
+        assert page.query_selector("#live-toasts .toast") is None
+        # The official reply answers the idea: its state and the follow-up box change without a reload.
+        page.wait_for_selector("#idea .pill.official", timeout=10_000)
+        assert page.query_selector("#idea .pill.waiting") is None
+        assert page.is_visible("#followup-state #answered-note")
 
         # Edits and deletions through the page forms update the open page in place.
         senior = login_session(server["url"], server["senior_email"])
@@ -151,8 +155,9 @@ def test_own_comment_from_another_tab_arrives_with_edit_and_delete_and_the_count
     second_tab.goto(idea_url)
     second_tab.fill("#comment-form textarea[name=body]", "Posted from *another* tab")
     second_tab.click("#comment-form [type=submit]")
-    second_tab.wait_for_url(lambda url: "#c" in url)
-    comment_id = int(second_tab.url.rsplit("#c", 1)[1])
+    # Posted without leaving the page: the comment the server accepted shows in the posting tab at once.
+    posted = second_tab.wait_for_selector("li.comment:has-text('Posted from')", timeout=10_000)
+    comment_id = int(posted.get_attribute("data-comment-id"))
     second_tab.close()
 
     item = page.wait_for_selector(f"#comments > li#c{comment_id}", timeout=10_000)
@@ -171,8 +176,11 @@ def test_own_comment_from_another_tab_arrives_with_edit_and_delete_and_the_count
     assert admin_item.query_selector("form.inline button").inner_text() == "Delete"
     assert admin_page.inner_text("#comment-count") == "2 comments"
 
-    # Deleting from the live-built control works in place: no reload, the comment shows as removed.
+    # Deleting from the live-built control asks first, then works in place: no reload, shown as removed.
     page.click(f"#c{comment_id} form.inline button")
+    page.wait_for_selector(f"#c{comment_id}.removed", timeout=10_000)
+    assert page.dialogs == ["Delete this comment?"]
+    page.dialogs.clear()
     page.wait_for_selector(f"#c{comment_id}.removed > .comment-head em", timeout=10_000)
     assert page.query_selector(f"#c{comment_id} > .comment-body") is None
     admin_page.wait_for_selector(f"#c{comment_id}.removed", timeout=10_000)
