@@ -11,11 +11,13 @@ from forum.accounts import service as accounts
 from forum.extensions import db, socketio
 from forum.ideas import service as ideas
 from forum.live import registry as registry_module
+from forum.live.presence import MAX_NAMES, viewers_payload
 from forum.live.registry import MemoryRegistry, RedisRegistry
 from forum.live.throttle import init_throttle
 from forum.models import User
 from tests.browser.servers import PASSWORD, Site, api_post, api_token, csrf_token, login_session
 
+PRESENCE_INTERVAL = 0.2  # seconds between viewers updates of a room: short, so the tests stay fast
 COMMENT_KEYS = {"id", "idea_id", "parent_id", "author", "body", "body_html", "created_at", "official"}
 
 
@@ -23,7 +25,7 @@ COMMENT_KEYS = {"id", "idea_id", "parent_id", "author", "body", "body_html", "cr
 def app_config(app_config):
     # Flask-SocketIO's test client refuses a message queue; the queue (and presence in Redis)
     # is covered by the real-server tests below and by test_redis_registry_*.
-    return {**app_config, "SOCKETIO_MESSAGE_QUEUE": None}
+    return {**app_config, "SOCKETIO_MESSAGE_QUEUE": None, "LIVE_PRESENCE_INTERVAL": PRESENCE_INTERVAL}
 
 
 @pytest.fixture
@@ -394,11 +396,24 @@ def test_rolled_back_logout_keeps_the_socket(world, login, sockets):
 # Presence --------------------------------------------------------------------------
 
 
+def latest_viewers(sock, check, seen: list | None = None, timeout: float = 5.0) -> dict:
+    """The newest `viewers` event once `check` accepts it: presence is coalesced, so it may come a moment later."""
+    seen = [] if seen is None else seen
+    deadline = time.monotonic() + timeout
+    while True:
+        seen.extend(events(sock, "viewers"))
+        if seen and check(seen[-1]):
+            return seen[-1]
+        assert time.monotonic() < deadline, f"no matching viewers event; last: {seen[-1:]}"
+        time.sleep(0.02)
+
+
 def test_viewers_follow_joins_leaves_and_disconnects(world, login, sockets, idea):
     first = sockets(login(world["officer"]))
     join(first, idea.id)
-    assert events(first, "viewers")[-1] == {
+    assert latest_viewers(first, lambda v: True) == {
         "idea_id": idea.id,
+        "count": 1,
         "users": ["Officer One"],
         "user_ids": [world["officer"].id],
     }
@@ -406,11 +421,26 @@ def test_viewers_follow_joins_leaves_and_disconnects(world, login, sockets, idea
     same_user_again = sockets(login(world["senior"]))
     join(second, idea.id)
     join(same_user_again, idea.id)
-    assert events(first, "viewers")[-1]["users"] == ["Officer One", "Senior One"]
+    assert latest_viewers(first, lambda v: v["count"] == 2)["users"] == ["Officer One", "Senior One"]
     second.disconnect()
-    assert events(first, "viewers")[-1]["users"] == ["Officer One", "Senior One"]  # still in another tab
+    assert viewers_payload(idea.id)["users"] == ["Officer One", "Senior One"]  # still in another tab
     same_user_again.emit("leave_idea", {"idea_id": idea.id}, callback=True)
-    assert events(first, "viewers")[-1]["users"] == ["Officer One"]
+    assert latest_viewers(first, lambda v: v["count"] == 1)["users"] == ["Officer One"]
+
+
+def test_many_joins_send_a_few_bounded_viewers_updates(world, login, sockets, idea, make_user):
+    first = sockets(login(world["officer"]))
+    join(first, idea.id)
+    tokens = [token_for(make_user()) for _ in range(MAX_NAMES + 10)]
+    started = time.monotonic()
+    for token in tokens:
+        assert join(sockets(auth={"token": token}), idea.id) == {"ok": True}
+    joining = time.monotonic() - started
+    seen: list[dict] = []
+    final = latest_viewers(first, lambda v: v["count"] == len(tokens) + 1, seen)
+    # At most one update per interval (plus the leading and trailing ones), not one per join.
+    assert len(seen) <= joining / PRESENCE_INTERVAL + 3 and len(seen) < len(tokens)
+    assert len(final["users"]) == len(final["user_ids"]) == MAX_NAMES
 
 
 @pytest.fixture
@@ -441,6 +471,20 @@ def test_redis_registry_forgets_viewers_of_a_process_that_stopped_refreshing(red
     now = time.time()
     monkeypatch.setattr(registry_module.time, "time", lambda: now + registry_module.VIEWER_TTL + 1)
     assert redis_registry.viewers(3) == []
+
+
+def test_redis_registry_gives_one_presence_interval_to_all_processes(redis_registry):
+    other_process = RedisRegistry("redis://127.0.0.1:6379/0", redis_registry._prefix)
+    assert redis_registry.claim_presence(3, 10) == 0
+    assert 0 < other_process.claim_presence(3, 10) <= 10
+    assert other_process.claim_presence(4, 10) == 0  # another room is not held back
+
+
+def test_memory_registry_holds_back_presence_for_the_interval():
+    registry = MemoryRegistry()
+    assert registry.claim_presence(1, 10) == 0
+    assert 0 < registry.claim_presence(1, 10) <= 10
+    assert registry.claim_presence(2, 10) == 0
 
 
 def test_memory_registry_counts_each_user_once():

@@ -22,6 +22,7 @@ from forum.extensions import db, socketio
 from forum.ideas import service as ideas
 from forum.ideas.serializers import comment_dict
 from forum.live.broadcast import idea_room, user_room
+from forum.live.presence import presence
 from forum.live.registry import registry
 from forum.live.throttle import throttle
 from forum.models import User
@@ -91,12 +92,6 @@ def _idea_id(data: object) -> int:
     return parse_int(data.get("idea_id"), "idea_id")
 
 
-def _emit_viewers(idea_id: int) -> None:
-    viewers = registry().viewers(idea_id)
-    payload = {"idea_id": idea_id, "users": [name for _, name in viewers], "user_ids": [uid for uid, _ in viewers]}
-    socketio.emit("viewers", payload, to=idea_room(idea_id))
-
-
 @socketio.on("connect")
 def on_connect(auth=None):
     """Sent by every client on opening; refused without a valid cookie or token. Joins the user's room."""
@@ -120,27 +115,27 @@ def on_disconnect(reason=None):
         registry().remove_socket(identity[1], request.sid)
     for idea_id in rooms:
         registry().remove_viewer(idea_id, request.sid)
-        _emit_viewers(idea_id)
+        presence().changed(idea_id)
 
 
 @socketio.on("join_idea")
 @authenticated
 def join_idea(user: User, data=None):
-    """Sent by a client opening an idea page; adds it to the idea's room. Everyone there gets `viewers`."""
+    """Sent by a client opening an idea page; adds it to the idea's room. The room hears `viewers` (coalesced)."""
     idea_id = ideas.get_idea(_idea_id(data)).id
     user_id, name = user.id, user.name
     _end_transaction()
     join_room(idea_room(idea_id))
     _joined.setdefault(request.sid, set()).add(idea_id)
     registry().add_viewer(idea_id, request.sid, user_id, name)
-    _emit_viewers(idea_id)
+    presence().changed(idea_id)
     return {"ok": True}
 
 
 @socketio.on("leave_idea")
 @authenticated
 def leave_idea(user: User, data=None):
-    """Sent by a client leaving an idea page; removes it from the room. Everyone there gets `viewers`."""
+    """Sent by a client leaving an idea page; removes it from the room. The room hears `viewers` (coalesced)."""
     idea_id = _idea_id(data)
     _end_transaction()
     if idea_id not in _joined.get(request.sid, set()):
@@ -148,7 +143,7 @@ def leave_idea(user: User, data=None):
     leave_room(idea_room(idea_id))
     _joined[request.sid].discard(idea_id)
     registry().remove_viewer(idea_id, request.sid)
-    _emit_viewers(idea_id)
+    presence().changed(idea_id)
     return {"ok": True}
 
 

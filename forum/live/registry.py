@@ -32,6 +32,7 @@ class MemoryRegistry:
         self._lock = threading.Lock()
         self._sockets: dict[int, set[str]] = {}
         self._viewers: dict[int, dict[str, tuple[int, str]]] = {}
+        self._presence_until: dict[int, float] = {}
 
     def add_socket(self, user_id: int, sid: str) -> None:
         with self._lock:
@@ -62,6 +63,18 @@ class MemoryRegistry:
         with self._lock:
             entries = list(self._viewers.get(idea_id, {}).values())
         return _unique(entries)
+
+    def claim_presence(self, idea_id: int, interval: float) -> float:
+        """0 if this process may send the idea's viewers now (and holds the interval), else seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            until = self._presence_until.get(idea_id, 0.0)
+            if until > now:
+                return until - now
+            self._presence_until[idea_id] = now + interval
+            if len(self._presence_until) > 10_000:  # bounded: forget rooms whose interval has passed
+                self._presence_until = {k: v for k, v in self._presence_until.items() if v > now}
+            return 0.0
 
 
 class RedisRegistry:
@@ -119,6 +132,14 @@ class RedisRegistry:
             _sid, user_id, name = json.loads(raw)
             entries.append((user_id, name))
         return _unique(entries)
+
+    def claim_presence(self, idea_id: int, interval: float) -> float:
+        """0 if this process may send the idea's viewers now (all processes share the interval), else seconds left."""
+        key = f"{self._prefix}presence:{idea_id}"
+        if self._redis.set(key, b"1", nx=True, px=max(1, int(interval * 1000))):
+            return 0.0
+        left = self._redis.pttl(key)
+        return left / 1000 if left > 0 else 0.05  # -1/-2: it expired just now; try again very soon
 
     def _put(self, members_by_key: dict[str, list[bytes]]) -> None:
         expires = time.time() + VIEWER_TTL

@@ -269,12 +269,16 @@
 
   function onViewers(data) {
     if (!viewersEl || data.idea_id !== ideaId) return;
+    // The server sends a count and the first few names (presence is coalesced and bounded per room).
     var others = [];
     (data.users || []).forEach(function (name, i) {
       if ((data.user_ids || [])[i] !== me) others.push(name);
     });
-    viewersEl.textContent = others.length ? "· " + t("viewing", "Also viewing:") + " " + others.join(", ") : "";
-    viewersEl.hidden = others.length === 0;
+    var total = typeof data.count === "number" ? Math.max(data.count - 1, others.length) : others.length;
+    var more = total - others.length;
+    viewersEl.textContent = total ? "· " + t("viewing", "Also viewing:") + " " + others.join(", ") +
+      (more > 0 ? (others.length ? " " : "") + "+" + more : "") : "";
+    viewersEl.hidden = total === 0;
   }
 
   function onNotification(data) {
