@@ -262,6 +262,52 @@ def group_cpu(pgids: list[int]) -> float:
     return total / CLK_TCK
 
 
+def start_profilers(directory: str | None, label: str, pgids: list[int]) -> list[subprocess.Popen]:
+    """With --profile DIR: py-spy records each gunicorn worker (collapsed stacks in DIR) until stopped."""
+    if not directory:
+        return []
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    workers = []
+    for entry in os.scandir("/proc"):
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        if int(fields[2]) in pgids and int(entry.name) not in pgids:  # the workers, not the masters
+            workers.append(int(entry.name))
+    slug = re.sub(r"\W+", "-", label).strip("-")
+    return [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "-o",
+                f"{directory}/{slug}-{pid}.txt",
+                "-p",
+                str(pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for pid in workers
+    ]
+
+
+def stop_profilers(profilers: list[subprocess.Popen]) -> None:
+    for proc in profilers:
+        proc.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+    for proc in profilers:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 class FloorServer:
     """bench/live_floor.py under `gunicorn -c gunicorn.conf.py` on a free port."""
 
@@ -365,6 +411,7 @@ def fan_out(
         headers = {"Authorization": f"Bearer {token}"}
         post_times = []
         harness_start, server_start = _own_cpu(), group_cpu(pgids)
+        profilers = start_profilers(args.profile, label, pgids)
         start = time.monotonic()
         for seq in range(args.posts):
             time.sleep(max(0.0, start + seq / args.rate - time.monotonic()))  # each post at its slot
@@ -380,6 +427,7 @@ def fan_out(
         time.sleep(DRAIN)
         server_cpu = group_cpu(pgids) - server_start
         harness_cpu = _own_cpu() - harness_start
+        stop_profilers(profilers)
         stop.set()
         for _ in procs:
             reports.append(results.get(timeout=60))
@@ -531,6 +579,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="posts per second in the fan-out phases")
     parser.add_argument("--post-rate", type=float, default=100.0, help="posts per second in the posting phase")
     parser.add_argument("--procs", type=int, default=4, help="client processes")
+    parser.add_argument("--profile", metavar="DIR", help="record each server worker with py-spy into DIR")
     parser.add_argument("--late-ms", type=float, default=1000.0, help="a delivery later than this counts as lost")
     args = parser.parse_args()
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]

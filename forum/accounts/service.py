@@ -5,6 +5,7 @@ import re
 import secrets
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from email_validator import EmailNotValidError, validate_email
 
 from forum.domain_errors import ValidationError
@@ -187,12 +188,16 @@ def user_for_token(raw: str) -> User | None:
     """The active user owning this unrevoked token, or None."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None))
+    # One query for the user and their office (every API answer names it), not three.
+    user = db.session.scalar(
+        sa.select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None))
+        .options(so.joinedload(User.office))
     )
-    if token is None or not token.user.is_active:
+    if user is None or not user.is_active:
         return None
-    return token.user
+    return user
 
 
 def revoke_token(raw: str) -> bool:

@@ -32,7 +32,7 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.notifications.service import notify
+from forum.notifications.service import notify_many
 from forum.search import outbox
 from forum.validation import clean_text, id_or_404, parse_int
 
@@ -324,31 +324,20 @@ def add_comment(
 
 
 def _notify_about(comment: Comment) -> None:
-    """Tell the idea's author, the parent comment's author and (for official replies) followers."""
+    """Tell the idea's author, the parent comment's author and (for official replies) followers, in one INSERT."""
     idea, author = comment.idea, comment.author
-    told: set[int] = {author.id}
-    if comment.parent is not None and comment.parent.author_id not in told and not comment.parent.is_deleted:
-        notify(
-            comment.parent.author, "reply", idea, f"{author.name} replied to your comment on “{idea.title}”", comment
-        )
-        told.add(comment.parent.author_id)
-    if idea.author_id not in told:
-        kind = "official_response" if comment.official else "comment"
-        notify(idea.author, kind, idea, f"{author.name} commented on your idea “{idea.title}”", comment)
-        told.add(idea.author_id)
+    # First reason wins: a follower who wrote the parent comment hears "replied to your comment" once.
+    recipients: dict[int, tuple[str, str]] = {}
+    if comment.parent is not None and not comment.parent.is_deleted:
+        recipients[comment.parent.author_id] = ("reply", f"{author.name} replied to your comment on “{idea.title}”")
+    kind = "official_response" if comment.official else "comment"
+    recipients.setdefault(idea.author_id, (kind, f"{author.name} commented on your idea “{idea.title}”"))
     if comment.official:
-        follower_ids = db.session.scalars(sa.select(Follow.user_id).where(Follow.idea_id == idea.id))
-        for user_id in follower_ids:
-            if user_id not in told:
-                follower = db.session.get(User, user_id)
-                notify(
-                    follower,
-                    "official_response",
-                    idea,
-                    f"{author.name} gave an official response on “{idea.title}”",
-                    comment,
-                )
-                told.add(user_id)
+        text = f"{author.name} gave an official response on “{idea.title}”"
+        for user_id in db.session.scalars(sa.select(Follow.user_id).where(Follow.idea_id == idea.id)):
+            recipients.setdefault(user_id, ("official_response", text))
+    recipients.pop(author.id, None)
+    notify_many(recipients, idea, comment)
 
 
 def get_comment(comment_id: object) -> Comment:

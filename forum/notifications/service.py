@@ -20,6 +20,33 @@ def notify(user: User, kind: str, idea: Idea | None, text: str, comment: Comment
     return note
 
 
+def notify_many(recipients: dict[int, tuple[str, str]], idea: Idea | None, comment: Comment | None = None) -> None:
+    """Store one notification per user id ({user id: (kind, text)}) in one INSERT, each pushed live after the commit.
+
+    An official reply on a followed idea may tell hundreds of followers: one statement for all of them,
+    and no user rows loaded, where notify() costs a SELECT and an INSERT each.
+    """
+    if not recipients:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "user_id": user_id,
+            "kind": kind,
+            "idea_id": idea.id if idea else None,
+            "comment_id": comment.id if comment else None,
+            "text": text[:500],
+            "created_at": now,
+        }
+        for user_id, (kind, text) in recipients.items()
+    ]
+    # RETURNING in whatever order the database likes (SQLite gives no order in a batch): match by user.
+    ids = dict(db.session.execute(sa.insert(Notification).returning(Notification.user_id, Notification.id), rows).all())
+    for row in rows:
+        payload = {"id": ids[row["user_id"]], "kind": row["kind"], "idea_id": row["idea_id"], "text": row["text"]}
+        broadcast.notification_event(row["user_id"], payload)
+
+
 def unread_count(user: User) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))

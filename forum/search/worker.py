@@ -187,6 +187,10 @@ class Indexer:
                     rebuild(self.app, only_if_needed=True)
         except Exception:  # searches work on what is indexed; `flask search reindex` can finish the job
             self.app.logger.exception("search index rebuild failed")
+        # Each drain is a Whoosh commit (a new segment, often a merge): under a burst of comments, one
+        # commit per post was the live server's largest CPU cost (bench/live.py profile). Draining at
+        # most once per interval batches the burst into one commit; search lags by at most that much.
+        spacing = float(self.app.config.get("SEARCH_DRAIN_INTERVAL", 1.0))
         while not self.stopping:
             # Draining first also heals rows left by a crash or by another process.
             self.event.clear()
@@ -194,6 +198,8 @@ class Indexer:
                 drain(self.app)
             except Exception:  # the index is rebuildable: log, keep the rows, retry on the next wake
                 self.app.logger.exception("search indexing failed; will retry")
+            if spacing > 0 and not self.stopping:
+                time.sleep(spacing)
             self.event.wait(poll)
 
 
