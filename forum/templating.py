@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from flask import Flask, g, request, session
-from flask.globals import _cv_request
-from flask_babel import get_translations
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -32,18 +31,18 @@ def select_locale() -> str:
 def _request_translations():
     """Flask-Babel's translations for the request's locale, looked up once per request rather than per string.
 
-    Flask-Babel resolves the locale and its catalog again for every string a template translates (a page has
-    dozens). This keeps the result beside Flask-Babel's own cached locale (g._flask_babel.babel_locale), so a
-    flask_babel.refresh() or a forced locale, which replace that object, also replace the translations.
+    Flask-Babel resolves the catalog again for every string a template translates (a page has dozens).
+    The memo lives in `g` beside the locale object it was made for: get_locale() is cached per request by
+    Flask-Babel itself, and flask_babel.refresh() or force_locale() give a new locale object, so a changed
+    locale never reads a stale catalog.
     """
-    ctx = g.get("_flask_babel")
-    memo = getattr(ctx, "forum_translations", None)
-    if memo is not None and memo[0] is getattr(ctx, "babel_locale", None):
+    locale = get_locale()
+    memo = g.get("forum_translations")
+    if memo is not None and memo[0] is locale:
         return memo[1]
     translations = get_translations()
-    ctx = g.get("_flask_babel")
-    if ctx is not None and getattr(ctx, "babel_locale", None) is not None:
-        ctx.forum_translations = (ctx.babel_locale, translations)
+    if locale is not None:
+        g.forum_translations = (locale, translations)
     return translations
 
 
@@ -94,9 +93,8 @@ def _install_url_for(app: Flask) -> None:
     cache: dict[tuple, str] = {}
 
     def url_for(endpoint: str, /, **values: Any) -> str:
-        req_ctx = _cv_request.get(None)
         if (
-            req_ctx is None
+            not has_request_context()
             or endpoint[:1] == "."
             or any(app.url_default_functions.values())
             or app.url_map.host_matching  # then (and with subdomains) a URL depends on the host too
@@ -107,7 +105,7 @@ def _install_url_for(app: Flask) -> None:
             kind = type(value)
             if name[:1] == "_" or not (kind is int or (kind is str and len(value) <= 100)):
                 return build(endpoint, **values)
-        key = (req_ctx.request.script_root, endpoint, *values.items())
+        key = (request.script_root, endpoint, *values.items())
         url = cache.get(key)
         if url is None:
             url = build(endpoint, **values)

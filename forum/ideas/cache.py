@@ -25,11 +25,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from forum.models import Idea, User
 
@@ -112,19 +111,17 @@ class ThreadFragment:
         return Markup("".join(out))
 
 
+# Stands where the viewer's CSRF token goes while the controls are rendered once per comment.
+_TOKEN = f"csrf-{secrets.token_hex(8)}"
+
+
 def _controls(comment_ids: list[int]) -> tuple[dict[int, tuple[str, str]], dict[int, tuple[str, str]]]:
-    """Edit and Delete markup for each comment, split where the viewer's CSRF token goes."""
-    edit_label, delete_label = escape(_("Edit")), escape(_("Delete"))
+    """Edit and Delete markup for each comment (the macro beside _comment.html), split where the token goes."""
+    macro = current_app.jinja_env.get_template("ideas/_comment_controls.html").module.controls
     own, admin = {}, {}
     for comment_id in comment_ids:
-        delete_url = escape(url_for("ideas.delete_comment", comment_id=comment_id))
-        edit_url = escape(url_for("ideas.edit_comment", comment_id=comment_id))
-        form = (
-            f'<form method="post" action="{delete_url}" class="inline"><input type="hidden" name="csrf_token" value="'
-        )
-        after = f'"><button type="submit" class="link danger">{delete_label}</button></form>'
-        admin[comment_id] = (form, after)
-        own[comment_id] = (f'<a href="{edit_url}" class="edit-comment">{edit_label}</a>' + form, after)
+        own[comment_id] = tuple(str(macro(comment_id, True, _TOKEN)).split(_TOKEN))
+        admin[comment_id] = tuple(str(macro(comment_id, False, _TOKEN)).split(_TOKEN))
     return own, admin
 
 

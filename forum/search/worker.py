@@ -189,17 +189,19 @@ class Indexer:
             self.app.logger.exception("search index rebuild failed")
         # Each drain is a Whoosh commit (a new segment, often a merge): under a burst of comments, one
         # commit per post was the live server's largest CPU cost (bench/live.py profile). Draining at
-        # most once per interval batches the burst into one commit; search lags by at most that much.
+        # most once per interval after a drain that found work batches a burst into one commit; search lags
+        # by at most that much.
         spacing = float(self.app.config.get("SEARCH_DRAIN_INTERVAL", 1.0))
         while not self.stopping:
             # Draining first also heals rows left by a crash or by another process.
             self.event.clear()
+            drained = 0
             try:
-                drain(self.app)
+                drained = drain(self.app)
             except Exception:  # the index is rebuildable: log, keep the rows, retry on the next wake
                 self.app.logger.exception("search indexing failed; will retry")
-            if spacing > 0 and not self.stopping:
-                time.sleep(spacing)
+            if drained and spacing > 0 and not self.stopping:
+                time.sleep(spacing)  # a post after a quiet spell is still indexed at once
             self.event.wait(poll)
 
 
