@@ -3,7 +3,7 @@
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from flask import flash
+from flask import abort, flash
 from flask_wtf import FlaskForm
 
 from forum.domain_errors import Conflict, ValidationError
@@ -42,6 +42,14 @@ def commit_change(form: FlaskForm, change: Callable[[], T], conflicts: Mapping[s
         db.session.rollback()
         raise
     return result
+
+
+def commit_action(change: Callable[[], T], form: FlaskForm | None = None) -> T | None:
+    """A button's POST: its form (by default the CSRF-only ActionForm) must validate, else 400; then commit_change."""
+    form = form if form is not None else ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return commit_change(form, change)
 
 
 class ActionForm(FlaskForm):

@@ -12,6 +12,7 @@ from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.limits import LANGUAGES, OFFICE_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, PERSON_NAME_MAX
 from forum.live import broadcast
+from forum.localtime import is_zone
 from forum.models import ROLES, ApiToken, Office, User, utcnow
 from forum.validation import clean_text
 
@@ -150,8 +151,6 @@ def end_sessions(user: User) -> None:
 
 def update_profile(user: User, name: str, designation: str, locale: str | None, timezone: str | None = None) -> User:
     """Change the user's own details; `timezone` (an IANA name) is left alone when None."""
-    from forum.localtime import is_zone
-
     user.name = clean_text(name, "name", max_len=PERSON_NAME_MAX)
     user.designation = clean_text(designation, "designation", min_len=0, max_len=PERSON_NAME_MAX)
     if locale not in (None, "", *LANGUAGES):

@@ -123,7 +123,8 @@ def create_comment(idea_id: int):
 @bp.patch("/comments/<int:comment_id>")
 @token_required
 def edit_comment(comment_id: int):
-    comment = ideas.edit_comment(ideas.get_comment(comment_id), current_api_user(), json_body().get("body"))
+    user = current_api_user()
+    comment = ideas.edit_comment(ideas.get_comment(comment_id, user), user, json_body().get("body"))
     payload = comment_dict(comment)
     db.session.commit()
     return payload
@@ -132,7 +133,7 @@ def edit_comment(comment_id: int):
 @bp.delete("/comments/<int:comment_id>")
 @token_required
 def delete_comment(comment_id: int):
-    ideas.delete_comment(ideas.get_comment(comment_id), current_api_user())
+    ideas.delete_comment(ideas.get_comment(comment_id, current_api_user(), admin_may=True), current_api_user())
     db.session.commit()
     return "", 204
 

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from forum.accounts.service import office_by_code
 from forum.domain_errors import Forbidden, NotFound, ValidationError
 from forum.extensions import db
 from forum.followup.flags import record_response
@@ -43,8 +44,6 @@ _TAG_RE = re.compile(r"^[\w\-\u0980-\u09FF\u0600-\u06FF ]+$")
 
 
 def create_category(name: str, office_code: str | None = None) -> Category:
-    from forum.accounts.service import office_by_code
-
     name = clean_text(name, "name", max_len=CATEGORY_NAME_MAX)
     if db.session.scalar(sa.select(Category.id).where(sa.func.lower(Category.name) == name.lower())):
         raise ValidationError("name", f"a category named '{name}' already exists")
@@ -56,8 +55,6 @@ def create_category(name: str, office_code: str | None = None) -> Category:
 
 
 def update_category(category: Category, name: str, office_code: str | None) -> Category:
-    from forum.accounts.service import office_by_code
-
     name = clean_text(name, "name", max_len=CATEGORY_NAME_MAX)
     clash = db.session.scalar(
         sa.select(Category.id).where(sa.func.lower(Category.name) == name.lower(), Category.id != category.id)
@@ -151,6 +148,7 @@ def create_idea(author: User, title: object, body: object, category: object, tag
 
 
 def check_can_edit_idea(idea: Idea, user: User) -> None:
+    """Forbidden unless the user wrote the idea or is an admin."""
     if idea.author_id != user.id and not user.is_admin:
         raise Forbidden("Only the author or an admin may change this idea.")
 
@@ -192,11 +190,16 @@ def delete_idea(idea: Idea, actor: User) -> None:
     outbox.record("idea", idea.id)
 
 
-def get_idea(idea_id: object) -> Idea:
-    """A visible idea by id, or 404."""
+def get_idea(idea_id: object, changed_by: User | None = None) -> Idea:
+    """A visible idea by id, or NotFound; with `changed_by`, also Forbidden unless that user may change it.
+
+    The one loader for pages, the API and socket handlers.
+    """
     idea = db.session.get(Idea, id_or_404(idea_id, "idea"))
     if idea is None or idea.is_deleted:
         raise NotFound("No such idea.")
+    if changed_by is not None:
+        check_can_edit_idea(idea, changed_by)
     return idea
 
 
@@ -340,10 +343,14 @@ def _notify_about(comment: Comment) -> None:
     notify_many(recipients, idea, comment)
 
 
-def get_comment(comment_id: object) -> Comment:
+def get_comment(comment_id: object, changed_by: User | None = None, *, admin_may: bool = False) -> Comment:
+    """A comment on a visible idea, or NotFound; with `changed_by`, also Forbidden unless it is theirs (or they
+    are an admin and `admin_may`), and NotFound once removed. The one loader for pages, the API and sockets."""
     comment = db.session.get(Comment, id_or_404(comment_id, "comment"))
     if comment is None or comment.idea.is_deleted:
         raise NotFound("No such comment.")
+    if changed_by is not None:
+        _check_own(comment, changed_by, allow_admin=admin_may)
     return comment
 
 

@@ -5,11 +5,10 @@ from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, re
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.followup.rules import Rules
 from forum.followup.waiting import waiting_on
-from forum.forms import ActionForm, commit_change
+from forum.forms import commit_action, commit_change
 from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
 from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
@@ -138,8 +137,7 @@ def show(idea_id: int):
 @bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(idea_id: int):
-    idea = ideas.get_idea(idea_id)
-    ideas.check_can_edit_idea(idea, current_user)
+    idea = ideas.get_idea(idea_id, changed_by=current_user)
     form = IdeaForm(obj=idea)
     form.category.choices = _category_choices()
     form.submit.label.text = _("Save changes")
@@ -164,10 +162,7 @@ def set_status(idea_id: int):
     idea = ideas.get_idea(idea_id)
     form = StatusForm()
     form.status.choices = [(s, s) for s in IDEA_STATUSES]
-    if not form.validate_on_submit():
-        abort(400)
-    ideas.set_idea_status(idea, current_user, form.status.data)
-    db.session.commit()
+    commit_action(lambda: ideas.set_idea_status(idea, current_user, form.status.data), form)
     flash(_("Status changed."))
     return redirect(url_for("ideas.show", idea_id=idea.id))
 
@@ -176,10 +171,7 @@ def set_status(idea_id: int):
 @login_required
 def delete(idea_id: int):
     idea = ideas.get_idea(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    ideas.delete_idea(idea, current_user)
-    db.session.commit()
+    commit_action(lambda: ideas.delete_idea(idea, current_user))
     flash(_("Idea deleted."))
     return redirect(url_for("ideas.index"))
 
@@ -190,20 +182,16 @@ def comment(idea_id: int):
     """Post a comment; the page's script gets JSON (the comment, or the error for the box), a form a redirect."""
     idea = ideas.get_idea(idea_id)
     form = CommentForm()
-    errors: list[str] = []
     if form.validate_on_submit():
-        try:
-            new_comment = ideas.add_comment(idea, current_user, form.body.data, form.parent_id.data or None)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            errors.append(exc.message)
-        else:
+        new_comment = commit_change(
+            form, lambda: ideas.add_comment(idea, current_user, form.body.data, form.parent_id.data or None)
+        )
+        if new_comment is not None:
             if _wants_json():
                 return jsonify({"comment": comment_dict(new_comment)}), 201
             return redirect(url_for("ideas.show", idea_id=idea.id, _anchor=f"c{new_comment.id}"))
-    else:
-        errors = [message for messages in form.errors.values() for message in messages]
+    # The form lives on the idea page: its errors (the form's or the service's) go back as JSON or messages.
+    errors = [message for messages in form.errors.values() for message in messages]
     if _wants_json():
         return jsonify({"error": {"code": "invalid_field", "message": " ".join(errors)}}), 422
     for message in errors:
@@ -245,11 +233,7 @@ def thread_json(idea_id: int):
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_comment(comment_id: int):
-    found = ideas.get_comment(comment_id)
-    if found.author_id != current_user.id:
-        abort(403)
-    if found.is_deleted:
-        abort(404, "This comment was removed.")
+    found = ideas.get_comment(comment_id, changed_by=current_user)
     form = CommentForm(obj=found)
     if form.validate_on_submit():
         if commit_change(form, lambda: ideas.edit_comment(found, current_user, form.body.data)):
@@ -261,10 +245,7 @@ def edit_comment(comment_id: int):
 @login_required
 def delete_comment(comment_id: int):
     found = ideas.get_comment(comment_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    ideas.delete_comment(found, current_user)
-    db.session.commit()
+    commit_action(lambda: ideas.delete_comment(found, current_user))
     return redirect(url_for("ideas.show", idea_id=found.idea_id, _anchor=f"c{found.id}"))
 
 
@@ -272,10 +253,7 @@ def delete_comment(comment_id: int):
 @login_required
 def endorse(idea_id: int):
     idea = ideas.get_idea(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    ideas.endorse(idea, current_user, on=not ideas.is_endorsed(idea, current_user))
-    db.session.commit()
+    commit_action(lambda: ideas.endorse(idea, current_user, on=not ideas.is_endorsed(idea, current_user)))
     return redirect(url_for("ideas.show", idea_id=idea.id))
 
 
@@ -283,8 +261,5 @@ def endorse(idea_id: int):
 @login_required
 def follow(idea_id: int):
     idea = ideas.get_idea(idea_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    ideas.follow(idea, current_user, on=not ideas.is_following(idea, current_user))
-    db.session.commit()
+    commit_action(lambda: ideas.follow(idea, current_user, on=not ideas.is_following(idea, current_user)))
     return redirect(url_for("ideas.show", idea_id=idea.id))

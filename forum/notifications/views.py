@@ -1,10 +1,10 @@
 """The notifications page: everything that happened while the user was away."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.extensions import db
-from forum.forms import ActionForm
+from forum.forms import ActionForm, commit_action
 from forum.notifications import service
 from forum.validation import query_int
 
@@ -26,8 +26,5 @@ def index():
 @bp.post("/notifications/read")
 @login_required
 def mark_read():
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    service.mark_read(current_user, query_int(request.form, "id"))
-    db.session.commit()
+    commit_action(lambda: service.mark_read(current_user, query_int(request.form, "id")))
     return redirect(url_for("notifications.index"))
