@@ -26,7 +26,7 @@ def test_preview_renders_markdown_through_the_same_sanitiser_as_a_post(officer):
     assert response.status_code == 200
     html = response.get_json()["html"]
     assert "<strong>bold</strong>" in html
-    assert "<script>" not in html and "href=\"javascript" not in html
+    assert "<script>" not in html and 'href="javascript' not in html
 
 
 def test_preview_without_a_body_is_a_422_not_a_500(officer):

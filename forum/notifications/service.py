@@ -63,3 +63,28 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+
+
+def latest_grouped(user: User, limit: int = 30) -> list[dict]:
+    """The user's latest notifications for the bell menu; unread ones of one kind on one idea as one group."""
+    notes = db.session.scalars(notifications_query(user).limit(limit)).all()
+    groups: list[dict] = []
+    by_key: dict[tuple, dict] = {}
+    for note in notes:
+        key = (note.kind, note.idea_id) if note.read_at is None and note.idea_id else ("one", note.id)
+        group = by_key.get(key)
+        if group is None:
+            group = by_key[key] = {"first": note, "notes": []}
+            groups.append(group)
+        group["notes"].append(note)
+    return groups
+
+
+def mark_group_read(user: User, note: Notification) -> int:
+    """Opening a notification reads it and the unread ones of the same kind about the same idea."""
+    stmt = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if note.idea_id is not None:
+        stmt = stmt.where(Notification.kind == note.kind, Notification.idea_id == note.idea_id)
+    else:
+        stmt = stmt.where(Notification.id == note.id)
+    return db.session.execute(stmt.values(read_at=utcnow())).rowcount
