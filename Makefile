@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test test-server lint format install migrate translations translations-update clean
+.PHONY: run serve test test-pdf pdf-deps test-server lint format install migrate translations translations-update clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ test: install
 
 test-server: install
 	$(BIN)/pytest -m server
+
+# The PDF export (WeasyPrint) needs Pango; its test renders a page with pdftoppm/pdftotext (poppler-utils).
+# Debian packages, installed only when missing. `make test` leaves these tests out (the `pdf` marker).
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+pdf-deps:
+	@missing=""; for p in $(PDF_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
+test-pdf: install pdf-deps
+	$(BIN)/pytest -m pdf
 
 lint: install
 	$(BIN)/ruff check forum tests bench

@@ -51,11 +51,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.api import errors as _api_errors  # noqa: F401
     from forum.api import followup as _api_followup  # noqa: F401
     from forum.api import ideas as _api_ideas  # noqa: F401
+    from forum.api import impact as _api_impact  # noqa: F401
+    from forum.api import lifecycle as _api_lifecycle  # noqa: F401
     from forum.api import mail as _api_mail  # noqa: F401
     from forum.api import search as _api_search  # noqa: F401
     from forum.followup import views as followup
     from forum.health import views as health
     from forum.ideas import views as ideas
+    from forum.impact import views as impact
+    from forum.lifecycle import views as lifecycle
     from forum.live import events as _live_events  # noqa: F401  (before socketio.init_app)
     from forum.mail import sender as mail_sender
     from forum.mail import views as mail
@@ -74,6 +78,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
+    app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(impact.bp)
     # The API authenticates with bearer tokens, never the cookie, so CSRF does not apply.
     csrf.exempt(api_bp)
 

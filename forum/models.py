@@ -12,7 +12,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from forum.extensions import db
 
 ROLES = ("officer", "senior", "staff", "admin")
-IDEA_STATUSES = ("open", "under_review", "implemented", "closed")
+IDEA_STATUSES = ("open", "under_review", "piloting", "implemented", "replicated", "closed")
+# Why a closed idea was closed (SPEC section 7).
+CLOSED_REASONS = ("declined", "duplicate", "withdrawn")
+# Where another office's adoption of an idea stands.
+ADOPTION_STATUSES = ("started", "running", "dropped")
 USER_STATUSES = ("pending", "active", "deactivated")
 
 
@@ -176,6 +180,9 @@ class Idea(db.Model):
     office_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("offices.id"), index=True)
     author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="open")
+    # Set while the status is "closed": declined, duplicate or withdrawn.
+    closed_reason: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    duplicate_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ideas.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)
     edited_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     deleted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -190,6 +197,7 @@ class Idea(db.Model):
     office: so.Mapped[Office] = so.relationship()
     author: so.Mapped[User] = so.relationship()
     tags: so.Mapped[list[Tag]] = so.relationship(secondary=idea_tags, order_by="Tag.name")
+    duplicate_of: so.Mapped[Idea | None] = so.relationship(remote_side=[id])
     comments: so.WriteOnlyMapped[Comment] = so.relationship(back_populates="idea")
 
     @property
@@ -389,3 +397,39 @@ class MailOutbox(db.Model):
     # True once the server refused it for good (bad address): kept for the record, never retried.
     failed: so.Mapped[bool] = so.mapped_column(default=False)
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+class IdeaStatusChange(db.Model):
+    """One move of an idea through its lifecycle: the idea's history, shown as a timeline."""
+
+    __tablename__ = "idea_status_history"
+    __table_args__ = (sa.Index("ix_idea_status_history_idea_at", "idea_id", "at"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    idea_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ideas.id"))
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    duplicate_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ideas.id"))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # None for moves the system made (the migration that started the history).
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    actor: so.Mapped[User | None] = so.relationship()
+    duplicate_of: so.Mapped[Idea | None] = so.relationship(foreign_keys=[duplicate_of_id])
+
+
+class Adoption(db.Model):
+    """Another office taking up an implemented idea: started, running or dropped."""
+
+    __tablename__ = "idea_adoptions"
+    __table_args__ = (sa.UniqueConstraint("idea_id", "office_id", name="uq_idea_adoptions_idea_office"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    idea_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ideas.id"), index=True)
+    office_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("offices.id"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="started")
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    idea: so.Mapped[Idea] = so.relationship()
+    office: so.Mapped[Office] = so.relationship()
+    created_by: so.Mapped[User] = so.relationship()

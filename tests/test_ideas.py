@@ -189,7 +189,7 @@ def listing(world):
         "f": make_idea(world, author="officer2", title="Foxtrot endorsed idea"),
     }
     ideas.add_comment(made["d"], world["senior"], "We will do this.")
-    ideas.set_idea_status(made["e"], world["staff"], "implemented")
+    ideas.set_idea_status(made["e"], world["staff"], "implemented", "Rolled out.")
     ideas.endorse(made["f"], world["officer"])
     ideas.add_comment(made["b"], world["officer2"], "Peer comment one")
     ideas.add_comment(made["b"], world["officer2"], "Peer comment two")
@@ -404,13 +404,16 @@ def test_endorse_and_follow_toggle(client, world, auth):
 def test_status_change_needs_a_senior_staff_or_admin(client, world, auth):
     idea = make_idea(world)
     auth.login("officer2@x.gov")
-    assert client.post(f"/ideas/{idea.id}/status", data={"status": "closed"}).status_code == 403
+    assert client.post(f"/ideas/{idea.id}/status", data={"status": "closed", "note": "No."}).status_code == 403
     auth.logout()
     auth.login("staff@x.gov")
-    assert client.post(f"/ideas/{idea.id}/status", data={"status": "under_review"}).status_code == 302
+    moved = client.post(f"/ideas/{idea.id}/status", data={"status": "under_review", "note": "Looking at it."})
+    assert moved.status_code == 302
     db.session.expire_all()
     assert db.session.get(Idea, idea.id).status == "under_review"
-    assert client.post(f"/ideas/{idea.id}/status", data={"status": "weird"}).status_code == 400
+    assert client.post(f"/ideas/{idea.id}/status", data={"status": "weird", "note": "x"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Idea, idea.id).status == "under_review"
 
 
 # Sanitising ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from forum.domain_errors import ValidationError
 from forum.extensions import db, limiter, login_manager
 from forum.forms import ActionForm, attach_error, commit_change
 from forum.ideas import service as ideas
+from forum.lifecycle import service as lifecycle
 from forum.limits import LANGUAGES
 from forum.localtime import zone_choices
 from forum.mail.forms import EmailPreferencesForm
@@ -145,6 +146,7 @@ def profile():
         email_form=email_form,
         user=current_user,
         ideas=my_ideas,
+        outcomes=lifecycle.outcomes(author_id=current_user.id),
     )
 
 
@@ -153,7 +155,8 @@ def profile():
 def user_page(user_id: int):
     user = db.get_or_404(User, user_id)
     user_ideas = db.session.scalars(ideas.ideas_query(author_id=user.id).limit(50)).all()
-    return render_template("accounts/user.html", user=user, ideas=user_ideas)
+    outcomes = lifecycle.outcomes(author_id=user.id)
+    return render_template("accounts/user.html", user=user, ideas=user_ideas, outcomes=outcomes)
 
 
 @bp.get("/lang/<code>")

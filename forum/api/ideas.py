@@ -92,7 +92,9 @@ def update_idea(idea_id: int):
             data.get("tags", [t.name for t in idea.tags]),
         )
     if "status" in data:
-        ideas.set_idea_status(idea, user, data["status"])
+        ideas.set_idea_status(
+            idea, user, data["status"], data.get("note"), data.get("reason"), data.get("duplicate_of")
+        )
     if not (content_keys | {"status"}) & data.keys():
         raise BadRequest("Nothing to change: send title, body, category, tags or status.")
     payload = idea_dict(idea)

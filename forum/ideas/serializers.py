@@ -29,6 +29,8 @@ def idea_dict(idea: Idea, comments: list[Comment] | None = None) -> dict:
         "author": user_dict(idea.author),
         "office": idea.office.code,
         "status": idea.status,
+        "closed_reason": idea.closed_reason,
+        "duplicate_of": idea.duplicate_of_id,
         "created_at": iso(idea.created_at),
         "edited_at": iso(idea.edited_at),
         "comment_count": idea.comment_count,

@@ -19,10 +19,10 @@ from forum.extensions import db
 from forum.followup.flags import record_response
 from forum.ideas.rendering import render_markdown
 from forum.ideas.serializers import comment_dict
+from forum.lifecycle import service as lifecycle
 from forum.limits import BODY_MAX, CATEGORY_NAME_MAX, COMMENT_MAX, MAX_TAGS, TAG_MAX, TITLE_MAX, TITLE_MIN
 from forum.live import broadcast
 from forum.models import (
-    IDEA_STATUSES,
     Category,
     Comment,
     Endorsement,
@@ -143,6 +143,7 @@ def create_idea(author: User, title: object, body: object, category: object, tag
     db.session.flush()
     idea.reference = f"PSI-{now.year}-{idea.id:06d}"
     db.session.add(Follow(user_id=author.id, idea_id=idea.id))
+    lifecycle.record_posted(idea, author)
     outbox.record("idea", idea.id)
     return idea
 
@@ -168,17 +169,11 @@ def update_idea(idea: Idea, editor: User, title: object, body: object, category:
     return idea
 
 
-def set_idea_status(idea: Idea, actor: User, status: str) -> Idea:
-    """Senior users, staff and admins move an idea through its statuses."""
-    if not (actor.is_senior or actor.is_staff):
-        raise Forbidden("Only senior users, staff and admins may change an idea's status.")
-    if status not in IDEA_STATUSES:
-        raise ValidationError("status", f"status must be one of {', '.join(IDEA_STATUSES)}")
-    idea.status = status
-    _touch(idea)
-    db.session.flush()
-    outbox.record("idea", idea.id)
-    return idea
+def set_idea_status(
+    idea: Idea, actor: User, status: object, note: object, reason: object = None, duplicate_of: object = None
+) -> Idea:
+    """Move an idea through its lifecycle (forum.lifecycle.service has the rules and the history)."""
+    return lifecycle.change_status(idea, actor, status, note, reason, duplicate_of)
 
 
 def delete_idea(idea: Idea, actor: User) -> None:

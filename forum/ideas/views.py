@@ -14,6 +14,8 @@ from forum.ideas import service as ideas
 from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
 from forum.ideas.rendering import render_markdown
 from forum.ideas.serializers import comment_dict
+from forum.lifecycle import service as lifecycle_service
+from forum.lifecycle import views as lifecycle_views
 from forum.limits import BODY_MAX
 from forum.models import IDEA_STATUSES, Category, Endorsement, Follow, Idea, Notification, Office, User
 from forum.validation import id_or_404, query_int
@@ -117,20 +119,16 @@ def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool]:
 def show(idea_id: int):
     """An idea and its thread; the parts every viewer shares come from a cache keyed on the idea's version."""
     idea, endorsed, following = _idea_for_viewer(idea_id, current_user)
-    status_form = None  # only senior users and staff see it; building a form costs on every view
-    if current_user.is_senior or current_user.is_staff:
-        status_form = StatusForm(status=idea.status)
-        status_form.status.choices = [(s, s.replace("_", " ")) for s in IDEA_STATUSES]
     shared = page_cache.rendered(idea)
     return render_template(
         "ideas/show.html",
         idea=idea,
         idea_head=shared.head,
         thread=shared.thread.for_viewer(current_user),
-        status_form=status_form,
         endorsed=endorsed,
         following=following,
         waiting=waiting_on(idea, Rules.from_config(current_app.config)),
+        lifecycle=lifecycle_views.page_state(idea, current_user),
     )
 
 
@@ -159,12 +157,24 @@ def edit(idea_id: int):
 @bp.post("/ideas/<int:idea_id>/status")
 @login_required
 def set_status(idea_id: int):
+    """Move the idea (allowed users; the author may withdraw); errors come back as messages."""
     idea = ideas.get_idea(idea_id)
+    if not (lifecycle_service.can_decide(idea, current_user) or idea.author_id == current_user.id):
+        abort(403)
     form = StatusForm()
     form.status.choices = [(s, s) for s in IDEA_STATUSES]
-    commit_action(lambda: ideas.set_idea_status(idea, current_user, form.status.data), form)
-    flash(_("Status changed."))
-    return redirect(url_for("ideas.show", idea_id=idea.id))
+    if not form.validate_on_submit():
+        lifecycle_views.flash_form_errors(form)
+        return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="lifecycle"))
+    data = form.data
+    lifecycle_views.commit_or_flash(
+        form,
+        lambda: ideas.set_idea_status(
+            idea, current_user, data["status"], data["note"], data["reason"] or None, data["duplicate_of"]
+        ),
+        _("Status changed."),
+    )
+    return redirect(url_for("ideas.show", idea_id=idea.id, _anchor="lifecycle"))
 
 
 @bp.post("/ideas/<int:idea_id>/delete")

@@ -1,0 +1,14 @@
+"""API: the impact report's figures (SPEC section 7), staff and admins only."""
+
+from flask import request
+
+from forum.api import bp
+from forum.api.auth import roles_required
+from forum.impact import report as reports
+
+
+@bp.get("/reports/impact")
+@roles_required("staff", "admin")
+def impact_report():
+    """`since`, `until` (dates), `office` (a code: its subtree), `category`: stage counts, working-day percentiles."""
+    return reports.cached_report(reports.parse_filters(request.args))

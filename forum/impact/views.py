@@ -1,0 +1,84 @@
+"""The impact report page beside the follow-up dashboard, and its CSV and PDF exports (staff and admins)."""
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, render_template, request
+
+from forum.auth import role_required
+from forum.domain_errors import ValidationError
+from forum.extensions import db
+from forum.impact import pdf
+from forum.impact import report as reports
+from forum.models import Category, Office
+
+bp = Blueprint("impact", __name__, url_prefix="/followup/impact")
+
+
+def _filters() -> reports.Filters:
+    """The filters from the query string; a bad one is shown as a message and the defaults used."""
+    try:
+        return reports.parse_filters(request.args)
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        return reports.parse_filters({})
+
+
+def _context(filters: reports.Filters) -> dict:
+    report = reports.cached_report(filters)
+    return {
+        "report": report,
+        "filters": filters,
+        "stage_chart": reports.stage_chart(report["stages_over_time"]),
+        "interval_chart": reports.interval_chart(report["working_days"]),
+    }
+
+
+@bp.get("/")
+@role_required("staff", "admin")
+def page():
+    """Ideas by stage over time, working-day percentiles, offices, most adopted ideas; filterable."""
+    return render_template(
+        "impact/report.html",
+        offices=db.session.scalars(sa.select(Office).order_by(Office.name)).all(),
+        categories=db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
+        **_context(_filters()),
+    )
+
+
+def _filename(filters: reports.Filters, ext: str) -> str:
+    return f"impact-{filters.since.isoformat()}-{filters.query()['until']}.{ext}"
+
+
+@bp.get("/report.csv")
+@role_required("staff", "admin")
+def report_csv():
+    filters = _filters()
+    return Response(
+        reports.report_csv(reports.cached_report(filters)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "csv")}"'},
+    )
+
+
+@bp.get("/report.pdf")
+@role_required("staff", "admin")
+def report_pdf():
+    filters = _filters()
+    context = _context(filters)
+    office = db.session.scalar(sa.select(Office.name).where(Office.code == filters.office)) if filters.office else None
+    category = db.session.get(Category, filters.category) if filters.category is not None else None
+    html = render_template(
+        "impact/report_pdf.html",
+        font_uri=pdf.bengali_font_uri(),
+        office_name=office,
+        category_name=category.name if category else None,
+        **context,
+    )
+    try:
+        body = pdf.render_pdf(html)
+    except pdf.PdfUnavailable:
+        abort(503, "PDF export needs Pango on the server (Debian libpango-1.0-0, libpangoft2-1.0-0).")
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "pdf")}"'},
+    )

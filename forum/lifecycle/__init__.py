@@ -1,0 +1,1 @@
+"""The idea lifecycle: status moves with owners and reasons, history, adoptions, recognition."""
