@@ -1,5 +1,7 @@
 """Top-level commands: create-office, create-category, create-user, seed-demo."""
 
+from datetime import timedelta
+
 import click
 import sqlalchemy as sa
 from flask import Blueprint
@@ -8,7 +10,8 @@ from forum.accounts import service as accounts
 from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.ideas import service as ideas
-from forum.models import ROLES, Category, Idea, Office, User
+from forum.lifecycle import service as lifecycle
+from forum.models import ROLES, Category, Idea, IdeaStatusChange, Office, User, utcnow
 
 bp = Blueprint("cli", __name__, cli_group=None)
 
@@ -111,6 +114,47 @@ DEMO_IDEAS = [
 ]
 
 
+# Where each demo idea stands, so the lifecycle, the adoptions and the impact report have something to show:
+# (days ago it was posted, [(days after posting, who, status, note, reason)], [(days after, who, office, status)]).
+DEMO_STORIES = {
+    "Online mutation (namjari) status by SMS": (
+        75,
+        [
+            (6, "secretary@psi.example.gov", "under_review", "Sent to the e-mutation team for costing.", None),
+            (14, "secretary@psi.example.gov", "piloting", "Pilot in Kaliakair Upazila for six weeks.", None),
+            (48, "staff@psi.example.gov", "implemented", "Pilot cut visits from 3.4 to 1.2 per case.", None),
+        ],
+        [(58, "dc@psi.example.gov", "GAZIPUR", "running")],
+    ),
+    "উপজেলা স্বাস্থ্য কমপ্লেক্সে অনলাইন সিরিয়াল": (
+        30,
+        [(9, "staff@psi.example.gov", "under_review", "Forwarded to the health directorate.", None)],
+        [],
+    ),
+    "Flood early warning through union parishad loudspeakers": (12, [], []),
+}
+
+
+def _demo_story(idea: Idea, users: dict, comments: list) -> list:
+    """Back-date a new demo idea and walk it through its DEMO_STORIES lifecycle; returns its comments."""
+    days_ago, moves, adoptions = DEMO_STORIES.get(idea.title, (0, [], []))
+    posted = utcnow() - timedelta(days=days_ago)
+    idea.created_at = posted
+    db.session.execute(sa.update(IdeaStatusChange).where(IdeaStatusChange.idea_id == idea.id).values(at=posted))
+    made: list = []
+    for i, (commenter, text, parent_index) in enumerate(comments):
+        parent_id = made[parent_index].id if parent_index is not None else None
+        at = posted + timedelta(days=3 + i, hours=2)
+        made.append(ideas.add_comment(idea, users[commenter], text, parent_id, now=at))
+    for days, who, status, note, reason in moves:
+        lifecycle.change_status(idea, users[who], status, note, reason, now=posted + timedelta(days=days))
+    for days, who, office, status in adoptions:
+        at = posted + timedelta(days=days)
+        adoption = lifecycle.adopt(idea, users[who], office, "We are doing this here too.", now=at)
+        lifecycle.update_adoption(adoption, users[who], status, now=at + timedelta(days=7))
+    return made
+
+
 @bp.cli.command("seed-demo")
 def seed_demo() -> None:
     """Create demo offices, categories, users and ideas; running it again changes nothing."""
@@ -133,10 +177,7 @@ def seed_demo() -> None:
         if db.session.scalar(sa.select(Idea.id).where(Idea.title == title)) is not None:
             continue
         idea = ideas.create_idea(users[author], title, body, categories[category].id, tags)
-        made: list = []
-        for commenter, text, parent_index in comments:
-            parent_id = made[parent_index].id if parent_index is not None else None
-            made.append(ideas.add_comment(idea, users[commenter], text, parent_id))
+        _demo_story(idea, users, comments)
         created += 1
     db.session.commit()
     click.echo(f"Demo data ready ({created} new records). Demo logins, password '{DEMO_PASSWORD}':")
