@@ -37,7 +37,7 @@ run: migrate
 # Independent tests on two workers (pytest-xdist); the slow multi-process ones (`server`) run in test-server,
 # which .ci/run runs too.
 test: install
-	$(BIN)/pytest -n 2 -m "not browser and not server"
+	$(BIN)/pytest -n 2 -m "not browser and not server and not pdf"
 
 test-server: install
 	$(BIN)/pytest -m server

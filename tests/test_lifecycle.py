@@ -255,6 +255,7 @@ def _flask_db(url: str, tmp_path, *args: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.server  # runs `flask db upgrade` in subprocesses
 def test_the_migration_gives_existing_ideas_a_reason_and_a_first_history_row(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _flask_db(url, tmp_path, "upgrade", "eb5455740349")
