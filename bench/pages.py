@@ -460,7 +460,7 @@ def measure(name: str, port: int, path: str, cookie: str, args, server_pid: int 
     )
 
 
-def _load() -> str:
+def _loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
@@ -481,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    load_before = _load()
+    load_before = _loadavg()
     tmp = Path(tempfile.mkdtemp(prefix="psi-bench-"))
     env = _env(tmp)
     server = None
@@ -546,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.name} at {share:.1%} of the bare endpoint's throughput ({cpu_share:.1%} per server CPU second): "
             f"{verdict} the {TARGET_SHARE:.0%} target"
         )
-    print(f"load average {load_before} at the start, {_load()} at the end")
+    print(f"load average {load_before} at the start, {_loadavg()} at the end")
     if min(r.server_cpu for r in results) < 0.9:
         print("note: the server had under 90% of a core in some window; other load on the machine skews req/s")
     return 0 if all(r.errors == 0 for r in results) else 1
