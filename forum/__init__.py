@@ -8,7 +8,7 @@ from flask import Flask, g
 from flask_babel import get_locale
 from flask_login import current_user
 
-from forum import assets, limits, localtime, templating
+from forum import assets, labels, limits, localtime, templating
 from forum.config import DEV_SECRET_KEY, Config
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=templating.select_locale, default_translation_directories="../translations")
     templating.install(app)
     assets.install(app)
+    labels.install(app)
     app.jinja_env.globals["limits"] = limits  # hand-written inputs read their maxlength from forum/limits.py
     localtime.install(app)
 

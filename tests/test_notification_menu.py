@@ -40,3 +40,14 @@ def test_another_users_notification_is_not_found(client, auth, idea_with_replies
     auth.login("admin@x.gov")
     note = db.session.scalars(db.select(Notification)).first()
     assert client.get(f"/notifications/{note.id}/open").status_code == 404
+
+
+def test_notification_text_follows_the_readers_language(client, auth, idea_with_replies):
+    auth.login("officer@x.gov")
+    client.get("/lang/bn")
+    page = client.get("/notifications").get_data(as_text=True)
+    # The rows were written while the request language was English; they show in Bangla now.
+    assert "commented on your idea" not in page
+    assert "Admin One আপনার আইডিয়া “Menu idea”-এ মন্তব্য করেছেন" in page
+    items = client.get("/notifications/menu").get_json()["items"]
+    assert any("নতুন মন্তব্য" in i["text"] for i in items)
