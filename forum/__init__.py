@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.api import lifecycle as _api_lifecycle  # noqa: F401
     from forum.api import mail as _api_mail  # noqa: F401
     from forum.api import search as _api_search  # noqa: F401
+    from forum.api import users as _api_users  # noqa: F401
     from forum.followup import views as followup
     from forum.health import views as health
     from forum.ideas import views as ideas
@@ -64,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.live import events as _live_events  # noqa: F401  (before socketio.init_app)
     from forum.mail import sender as mail_sender
     from forum.mail import views as mail
+    from forum.mentions import views as mentions
     from forum.notifications import views as notifications
     from forum.search import views as search
 
@@ -75,7 +77,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     search_worker.init_app(app)  # the first request starts the indexer, which first heals what a crash left
     mail_sender.init_app(app)  # the first request starts the sender, which first sends what an outage left
     errors.register_error_pages(app)
-    blueprints = (accounts.bp, admin.bp, ideas.bp, notifications.bp, search.bp, followup.bp, api_bp, cli.bp, mail.bp)
+    blueprints = (accounts.bp, admin.bp, ideas.bp, notifications.bp, search.bp, followup.bp, api_bp, cli.bp)
+    blueprints += (mail.bp, mentions.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(health.bp)

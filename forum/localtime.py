@@ -12,7 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.dates import format_datetime
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -58,20 +58,25 @@ def format_local(moment: datetime, tz: ZoneInfo, locale: str, fmt: str = "short"
     return format_datetime(moment.astimezone(tz), FORMATS.get(fmt, fmt), tzinfo=tz, locale=locale)
 
 
-def localtime(moment: datetime | None, fmt: str = "short") -> str:
-    """Template filter: the moment in the viewer's zone and language."""
+def localtime(moment: datetime | None, fmt: str = "short", shared: bool = False) -> str:
+    """Template filter: the moment in the viewer's zone and language.
+
+    `shared`: for fragments cached for every viewer (the thread), use the site's zone
+    (FOLLOWUP_TIMEZONE) instead; time.js then shows it in the viewer's own zone.
+    """
     if moment is None:
         return ""
-    return format_local(moment, viewer_zone(), str(get_locale() or "en"), fmt)
+    tz = zone(current_app.config.get("FOLLOWUP_TIMEZONE")) if shared else viewer_zone()
+    return format_local(moment, tz, str(get_locale() or "en"), fmt)
 
 
-def timetag(moment: datetime | None, fmt: str = "short", relative: bool = False) -> Markup:
+def timetag(moment: datetime | None, fmt: str = "short", relative: bool = False, shared: bool = False) -> Markup:
     """Template filter: a `<time>` element; relative ones are rewritten as "2 hours ago" by time.js."""
     if moment is None:
         return Markup("")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    text = localtime(moment, fmt)
+    text = localtime(moment, fmt, shared)
     extra = ' data-relative=""' if relative else ""
     return Markup(f'<time datetime="{escape(moment.isoformat())}" title="{escape(text)}"{extra}>{escape(text)}</time>')
 

@@ -22,6 +22,7 @@ from forum.ideas.serializers import comment_dict
 from forum.lifecycle import service as lifecycle
 from forum.limits import BODY_MAX, CATEGORY_NAME_MAX, COMMENT_MAX, MAX_TAGS, TAG_MAX, TITLE_MAX, TITLE_MIN
 from forum.live import broadcast
+from forum.mentions import service as mentions
 from forum.models import (
     Category,
     Comment,
@@ -127,6 +128,7 @@ def _body(value: object, field: str = "body", limit: int = BODY_MAX) -> str:
 def create_idea(author: User, title: object, body: object, category: object, tags: object = None) -> Idea:
     """Post an idea; it gets a tracking reference and its author follows it."""
     title, body = _title(title), _body(body)
+    mentioned = mentions.resolve(body)
     cat, tag_list = _category(category), _tags(tags)
     now = utcnow()
     idea = Idea(
@@ -145,6 +147,7 @@ def create_idea(author: User, title: object, body: object, category: object, tag
     db.session.add(Follow(user_id=author.id, idea_id=idea.id))
     lifecycle.record_posted(idea, author)
     outbox.record("idea", idea.id)
+    mentions.record(idea, None, author, mentioned, now)
     return idea
 
 
@@ -158,7 +161,9 @@ def update_idea(idea: Idea, editor: User, title: object, body: object, category:
     check_can_edit_idea(idea, editor)
     if idea.is_deleted:
         raise NotFound("This idea was deleted.")
-    idea.title, idea.body = _title(title), _body(body)
+    new_title, new_body = _title(title), _body(body)
+    mentioned = mentions.resolve(new_body)
+    idea.title, idea.body = new_title, new_body
     idea.body_html = render_markdown(idea.body)
     idea.category = _category(category)
     idea.tags = _tags(tags)
@@ -166,6 +171,7 @@ def update_idea(idea: Idea, editor: User, title: object, body: object, category:
     _touch(idea)
     db.session.flush()
     outbox.record("idea", idea.id)
+    mentions.record(idea, None, editor, mentioned)
     return idea
 
 
@@ -295,6 +301,7 @@ def add_comment(
     answered and resolves its open follow-up flag.
     """
     body = _body(body, limit=COMMENT_MAX)
+    mentioned = mentions.resolve(body)
     parent = _parent(idea, parent_id)
     now = now or utcnow()
     comment = Comment(
@@ -316,13 +323,14 @@ def add_comment(
     outbox.record("comment", comment.id)
     if idea.first_response_at == now:
         outbox.record("idea", idea.id)  # "answered" is a search filter
-    _notify_about(comment)
+    _notify_about(comment, mentions.record(idea, comment, author, mentioned, now))
     broadcast.comment_event("comment_created", comment_dict(comment))
     return comment
 
 
-def _notify_about(comment: Comment) -> None:
-    """Tell the idea's author, the parent comment's author and (for official replies) followers, in one INSERT."""
+def _notify_about(comment: Comment, told: set[int]) -> None:
+    """Tell the idea's author, the parent comment's author and (for official replies) followers, in one INSERT;
+    not those in `told` (already notified of a mention in this comment)."""
     idea, author = comment.idea, comment.author
     # First reason wins: a follower who wrote the parent comment hears "replied to your comment" once.
     recipients: dict[int, tuple[str, str]] = {}
@@ -334,7 +342,8 @@ def _notify_about(comment: Comment) -> None:
         text = f"{author.name} gave an official response on “{idea.title}”"
         for user_id in db.session.scalars(sa.select(Follow.user_id).where(Follow.idea_id == idea.id)):
             recipients.setdefault(user_id, ("official_response", text))
-    recipients.pop(author.id, None)
+    for user_id in (author.id, *told):
+        recipients.pop(user_id, None)
     notify_many(recipients, idea, comment)
 
 
@@ -359,11 +368,13 @@ def _check_own(comment: Comment, user: User, allow_admin: bool) -> None:
 def edit_comment(comment: Comment, editor: User, body: object) -> Comment:
     _check_own(comment, editor, allow_admin=False)
     comment.body = _body(body, limit=COMMENT_MAX)
+    mentioned = mentions.resolve(comment.body)
     comment.body_html = render_markdown(comment.body)
     comment.edited_at = utcnow()
     _touch(comment.idea)
     db.session.flush()
     outbox.record("comment", comment.id)
+    mentions.record(comment.idea, comment, editor, mentioned)
     broadcast.comment_event("comment_updated", comment_dict(comment))
     return comment
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from forum.effects import after_commit
 from forum.extensions import db
-from forum.mail.preferences import NOTIFICATION_KINDS, frequency
-from forum.models import MailOutbox, Notification, User, utcnow
+from forum.mail.preferences import DEFAULTS, NOTIFICATION_KINDS, frequency
+from forum.models import EmailPreference, MailOutbox, Notification, User, utcnow
 
 
 def queue_for_notification(note: Notification, user: User) -> bool:
@@ -21,6 +22,45 @@ def queue_for_notification(note: Notification, user: User) -> bool:
     db.session.add(MailOutbox(user_id=user.id, kind=kind, notification_id=note.id, to_addr=user.email))
     after_commit(_wake)
     return True
+
+
+def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
+    """The bulk form of queue_for_notification for (notification id, user id, notification kind) rows.
+
+    Two reads (the users, their preferences) and one INSERT however many people a reply tells.
+    """
+    wanted = [(nid, uid, NOTIFICATION_KINDS[kind]) for nid, uid, kind in notes if kind in NOTIFICATION_KINDS]
+    if not wanted:
+        return 0
+    user_ids = list({uid for _, uid, _ in wanted})
+    users = dict(
+        db.session.execute(
+            sa.select(User.id, User.email).where(User.id.in_(user_ids), User.status == "active", User.email != "")
+        ).all()
+    )
+    prefs = {
+        p.user_id: p
+        for p in db.session.scalars(sa.select(EmailPreference).where(EmailPreference.user_id.in_(user_ids)))
+    }
+    now = utcnow()
+    rows = [
+        {
+            "user_id": uid,
+            "kind": kind,
+            "notification_id": nid,
+            "to_addr": users[uid],
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "failed": False,
+        }
+        for nid, uid, kind in wanted
+        if uid in users and (getattr(prefs[uid], kind) if uid in prefs else DEFAULTS[kind]) == "immediate"
+    ]
+    if rows:
+        db.session.execute(sa.insert(MailOutbox), rows)
+        after_commit(_wake)
+    return len(rows)
 
 
 def queue_written(

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from forum.extensions import db
 from forum.live import broadcast
-from forum.mail.outbox import queue_for_notification
+from forum.mail.outbox import queue_for_notification, queue_for_notifications
 from forum.models import Comment, Idea, Notification, User, utcnow
 
 
@@ -45,6 +45,7 @@ def notify_many(recipients: dict[int, tuple[str, str]], idea: Idea | None, comme
     for row in rows:
         payload = {"id": ids[row["user_id"]], "kind": row["kind"], "idea_id": row["idea_id"], "text": row["text"]}
         broadcast.notification_event(row["user_id"], payload)
+    queue_for_notifications([(ids[row["user_id"]], row["user_id"], row["kind"]) for row in rows])
 
 
 def unread_count(user: User) -> int:
