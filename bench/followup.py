@@ -12,9 +12,13 @@ tables are dropped and recreated) with bulk executemany inserts, then times, as 
 3. a second scan with the same `now` (idempotent: changes nothing);
 4. a later scan ten days on (escalations);
 5. the report computation, the dashboard page rendered through the test client (first view computes
-   the report, later views within FOLLOWUP_REPORT_CACHE_SECONDS reuse it), and the CSV export.
+   the report, later views within FOLLOWUP_REPORT_CACHE_SECONDS reuse it), and the CSV export;
+6. the impact report: every idea is given a lifecycle history (posted; of the answered ones about half
+   reviewed, some piloted, implemented and adopted by 1-3 other offices, some declined), then the
+   impact report page's first view (computed), a cached view, the API and the CSV export.
 
-Target: the full scan under 5 s on SQLite, done set-based (no query per idea).
+Targets: the full scan under 5 s on SQLite, done set-based (no query per idea); the impact report's
+first view under 2 s.
 """
 
 from __future__ import annotations
@@ -38,7 +42,17 @@ from forum.extensions import db  # noqa: E402
 from forum.followup import report as reports  # noqa: E402
 from forum.followup.rules import Rules  # noqa: E402
 from forum.followup.scan import scan  # noqa: E402
-from forum.models import Category, Flag, FlagEvent, Idea, Notification, Office, User  # noqa: E402
+from forum.models import (  # noqa: E402
+    Adoption,
+    Category,
+    Flag,
+    FlagEvent,
+    Idea,
+    IdeaStatusChange,
+    Notification,
+    Office,
+    User,
+)
 
 NOW = datetime(2026, 12, 22, 10, 0, tzinfo=UTC)
 PASSWORD = "Bench-pass-123"
@@ -99,6 +113,73 @@ def seed(n_ideas: int, n_offices: int, rng: random.Random) -> None:
     if rows:
         conn.execute(sa.insert(Idea.__table__), rows)
     db.session.commit()
+
+
+def seed_lifecycle(n_offices: int, rng: random.Random) -> dict:
+    """A history for every idea and adoptions of the implemented ones; the ideas' statuses follow."""
+    conn = db.session.connection()
+    ideas = conn.execute(sa.select(Idea.id, Idea.office_id, Idea.author_id, Idea.created_at, Idea.first_response_at))
+    history, adoptions, statuses = [], [], {}
+    staff_id = db.session.scalar(sa.select(User.id).where(User.email == "staff@bench.gov"))
+
+    def move(idea_id: int, status: str, at: datetime, reason: str | None = None) -> None:
+        history.append(
+            {"idea_id": idea_id, "status": status, "reason": reason, "note": "Bench.", "actor_id": staff_id, "at": at}
+        )
+        statuses[idea_id] = (status, reason)
+
+    def later(at: datetime, low: int, high: int) -> datetime | None:
+        moment = at + timedelta(days=rng.uniform(low, high))
+        return moment if moment < NOW else None
+
+    for idea_id, office_id, author_id, created, first in ideas:
+        history.append(
+            {"idea_id": idea_id, "status": "open", "reason": None, "note": "Posted.", "actor_id": author_id}
+            | {"at": created}
+        )
+        if first is None:
+            continue
+        if rng.random() < 0.2 and (at := later(first, 1, 20)):
+            move(idea_id, "closed", at, "declined")
+            continue
+        if rng.random() < 0.5 or not (at := later(first, 0, 10)):
+            continue
+        move(idea_id, "under_review", at)
+        if rng.random() < 0.5 or not (at := later(at, 5, 30)):
+            continue
+        move(idea_id, "piloting", at)
+        if rng.random() < 0.4 or not (at := later(at, 10, 40)):
+            continue
+        move(idea_id, "implemented", at)
+        if rng.random() < 0.5:
+            continue
+        offices = rng.sample([o for o in range(2, n_offices + 1) if o != office_id], rng.randint(1, 3))
+        for n, office in enumerate(offices):
+            if not (at := later(at, 3, 30)):
+                break
+            running = n == 0 and rng.random() < 0.7
+            adoptions.append(
+                {"idea_id": idea_id, "office_id": office, "status": "running" if running else "started"}
+                | {"note": "Bench.", "created_by_id": staff_id, "created_at": at, "updated_at": at}
+            )
+            if running:
+                move(idea_id, "replicated", at)
+    for start in range(0, len(history), 20_000):
+        conn.execute(sa.insert(IdeaStatusChange.__table__), history[start : start + 20_000])
+    if adoptions:
+        conn.execute(sa.insert(Adoption.__table__), adoptions)
+    by_status: dict[tuple, list[int]] = {}
+    for idea_id, key in statuses.items():
+        by_status.setdefault(key, []).append(idea_id)
+    for (status, reason), ids in by_status.items():
+        for start in range(0, len(ids), 10_000):
+            conn.execute(
+                sa.update(Idea.__table__)
+                .where(Idea.__table__.c.id.in_(ids[start : start + 10_000]))
+                .values(status=status, closed_reason=reason)
+            )
+    db.session.commit()
+    return {"history rows": len(history), "adoptions": len(adoptions), "moved ideas": len(statuses)}
 
 
 def _user(user_id: int, role: str, office_id: int, hashed: str, email: str | None = None) -> dict:
@@ -191,6 +272,26 @@ def main() -> None:
             t, response = timed(lambda: client.get("/followup/report.csv"))
             figures.append(("CSV export", t, f"{len(response.data) // 1024} KiB"))
 
+            t, lifecycle_rows = timed(lambda: seed_lifecycle(args.offices, random.Random(7)))
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect() as conn:
+                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
+            print(
+                f"lifecycle seeded in {t:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in lifecycle_rows.items())
+            )
+            query = {"since": "2026-01-01", "until": "2026-12-31"}
+            t, response = timed(lambda: client.get("/followup/impact/", query_string=query))
+            assert response.status_code == 200, response.status_code
+            impact_first = t
+            figures.append(("impact page, first view", t, f"{len(response.data) // 1024} KiB, report computed"))
+            cached = [timed(lambda: client.get("/followup/impact/", query_string=query))[0] for _ in range(5)]
+            figures.append(("impact page, cached", statistics.median(cached), "median of 5, report cached"))
+            office = {**query, "office": "OF0002"}
+            t, response = timed(lambda: client.get("/followup/impact/", query_string=office))
+            figures.append(("impact page, a subtree", t, "first view, one ministry and the offices below it"))
+            t, response = timed(lambda: client.get("/followup/impact/report.csv", query_string=query))
+            figures.append(("impact CSV (cached)", t, f"{len(response.data) // 1024} KiB"))
+
             counts = {
                 "flags": db.session.scalar(sa.select(sa.func.count(Flag.id))),
                 "flag events": db.session.scalar(sa.select(sa.func.count(FlagEvent.id))),
@@ -203,6 +304,8 @@ def main() -> None:
         print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         verdict = "met" if figures[0][1] < 5 else "MISSED"
         print(f"target full scan < 5 s: {verdict} ({figures[0][1]:.2f} s)")
+        verdict = "met" if impact_first < 2 else "MISSED"
+        print(f"target impact report first view < 2 s: {verdict} ({impact_first:.2f} s)")
 
 
 if __name__ == "__main__":
