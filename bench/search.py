@@ -1,4 +1,4 @@
-"""Search benchmark: Whoosh (through the app's own code) against SQLite FTS5 on the same corpus.
+"""Search benchmark: Whoosh and PostgreSQL (through the app's own code) beside SQLite FTS5, same corpus.
 
 Corpus: N posts (default 100,000) generated with a fixed seed (42). The
 vocabulary has 24,000 words: 21,600 English-like words (a few hundred real
@@ -22,10 +22,14 @@ Steps, all in one run, in a temporary folder:
    words, a "phrase" (a word pair taken from a post) and one word filtered by
    category; each is the app's full search (first page of 10 with snippets
    built from the database text).
+Steps 1-4 run for each engine of --backend (Whoosh on SQLite; PostgreSQL on
+--pg-url, whose public schema is dropped first: never point it at a shared
+database). With PostgreSQL, step 3 times commit to found from another connection.
 5. The same corpus and queries through SQLite FTS5 (porter + unicode61, bm25
    with the title weighted 3x, snippet()), with each figure as a ratio.
 
-Usage: .venv/bin/python bench/search.py [--posts 100000] [--queries 50]
+Usage: .venv/bin/python bench/search.py [--posts 100000] [--queries 50] [--backend all|whoosh|postgres]
+       [--pg-url postgresql://postgres@127.0.0.1/search_bench]  (a database the bench may empty)
 """
 
 from __future__ import annotations
@@ -164,17 +168,23 @@ def make_queries(posts: list[dict], en: list[str], bn: list[str], count: int) ->
 # Whoosh through the app ---------------------------------------------------
 
 
-def build_app_db(workdir: Path, posts: list[dict]):
-    """An app on a fresh SQLite file holding the posts; returns (app, category ids by index)."""
+def build_app_db(workdir: Path, posts: list[dict], uri: str | None = None, backend: str = "whoosh"):
+    """An app on a fresh database (SQLite file, or the PostgreSQL uri) holding the posts.
+
+    Returns (app, category ids by index).
+    """
     from forum import create_app
     from forum.accounts import service as accounts
     from forum.extensions import db
     from forum.ideas import service as ideas
     from forum.models import Idea
+    from forum.search import pg
 
+    workdir.mkdir(parents=True, exist_ok=True)
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'forum.db'}",
+            "SQLALCHEMY_DATABASE_URI": uri or f"sqlite:///{workdir / 'forum.db'}",
+            "SEARCH_BACKEND": backend,
             "SEARCH_INDEX_DIR": str(workdir / "index"),
             "SECRET_KEY": "bench",
             "FOLLOWUP_SCAN_INTERVAL": 0,
@@ -184,6 +194,9 @@ def build_app_db(workdir: Path, posts: list[dict]):
     )
     with app.app_context():
         db.create_all()
+        if backend == "postgres":
+            with db.engine.begin() as conn:
+                pg.create_schema(conn)
         accounts.create_office("ROOT", "Cabinet Division")
         offices = [accounts.create_office(f"OFF{i}", f"Office {i}", "ROOT") for i in range(8)]
         users = [
@@ -217,6 +230,8 @@ def build_app_db(workdir: Path, posts: list[dict]):
                 rows = []
         if rows:
             db.session.execute(sa.insert(Idea), rows)
+        if backend == "postgres":  # ids were given: move the sequence past them
+            db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('ideas', 'id'), max(id)) FROM ideas"))
         db.session.commit()
     return app, cat_ids
 
@@ -258,7 +273,29 @@ def whoosh_delay(app, cat_id: int, samples: int) -> list[float]:
     return delays
 
 
-def whoosh_queries(app, queries: dict[str, list[dict]], cat_ids: list[int]) -> dict[str, list[float]]:
+def postgres_delay(app, cat_id: int, samples: int) -> list[float]:
+    """Seconds from a post's commit until a search (another connection) finds it."""
+    from forum.extensions import db
+    from forum.ideas import service as ideas
+    from forum.models import User
+    from forum.search import pg
+
+    delays = []
+    with app.app_context():
+        for i in range(samples):
+            author = db.session.scalar(sa.select(User).limit(1))
+            ideas.create_idea(author, f"Delay probe {i} zqxprobe{i}", "Probe body text.", cat_id, [])
+            db.session.commit()
+            committed = time.perf_counter()
+            with db.engine.connect() as conn:
+                while not pg.search(conn, f"zqxprobe{i}", {}, 1)["hits"]:
+                    if time.perf_counter() - committed > 10:
+                        break
+            delays.append(time.perf_counter() - committed)
+    return delays
+
+
+def app_queries(app, queries: dict[str, list[dict]], cat_ids: list[int]) -> dict[str, list[float]]:
     from forum.extensions import db
     from forum.search import service
 
@@ -349,13 +386,75 @@ def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
+def run_engine(engine: str, workdir: Path, posts: list[dict], queries: dict, opts) -> dict:
+    """Load the posts, reindex, measure commit-to-searchable and the queries through the app's search service."""
+    from forum.extensions import db
+    from forum.search import worker
+
+    uri = None
+    if engine == "postgres":
+        uri = opts.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        admin = sa.create_engine(uri)
+        with admin.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        admin.dispose()
+    t = time.perf_counter()
+    app, cat_ids = build_app_db(workdir / engine, posts, uri, engine)
+    print(f"{engine}: {len(posts):,} ideas inserted ({time.perf_counter() - t:.1f} s)", flush=True)
+    count, seconds = worker.rebuild(app, procs=2)
+    print(f"{engine}: reindexed {count:,} in {seconds:.1f} s", flush=True)
+    with app.app_context():
+        if engine == "postgres":
+            size = db.session.scalar(sa.text("SELECT pg_total_relation_size('search_documents')"))
+            size += db.session.scalar(sa.text("SELECT pg_total_relation_size('search_words')"))
+            db.session.execute(sa.text("ANALYZE search_documents"))
+            db.session.commit()
+        else:
+            size = dir_size(workdir / engine / "index")
+    delay = (postgres_delay if engine == "postgres" else whoosh_delay)(app, cat_ids[0], opts.delay_samples)
+    out = {"rate": count / seconds, "size": size, "delay": delay, "queries": app_queries(app, queries, cat_ids)}
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+def print_table(results: dict[str, dict]) -> None:
+    """One row per figure, one column per engine."""
+    names = list(results)
+    print()
+    print(f"{'figure':<32}" + "".join(f"{n:>14}" for n in names) + "  unit     target")
+
+    def line(label: str, values: list[float], unit: str, target: str = "") -> None:
+        print(f"{label:<32}" + "".join(f"{v:>14.1f}" for v in values) + f"  {unit:<8} {target}")
+
+    line("full reindex rate", [results[n]["rate"] for n in names], "posts/s", ">= 500 Whoosh, >= 2000 PostgreSQL")
+    line("index size", [results[n]["size"] / 2**20 for n in names], "MiB")
+    line("commit -> searchable, median", [statistics.median(results[n]["delay"]) * 1000 for n in names], "ms")
+    line("commit -> searchable, max", [max(results[n]["delay"]) * 1000 for n in names], "ms", "< 1000")
+    targets = {"one word": 100, "two words": 200, "phrase": 200, "filtered": 200}
+    for kind, target in targets.items():
+        for p in (50, 95):
+            values = [percentile(results[n]["queries"][kind], p) * 1000 for n in names]
+            line(f"{kind}: p{p}", values, "ms", f"< {target}" if p == 95 else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=50, help="queries of each kind")
     parser.add_argument("--delay-samples", type=int, default=10)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--backend", choices=("whoosh", "postgres", "all"), default="all", help="engines beside SQLite FTS5"
+    )
+    parser.add_argument(
+        "--pg-url",
+        default="postgresql://postgres@127.0.0.1/search_bench",
+        help="a PostgreSQL database this bench may empty (its public schema is dropped)",
+    )
     opts = parser.parse_args()
+    engines = ("whoosh", "postgres") if opts.backend == "all" else (opts.backend,)
 
     workdir = Path(tempfile.mkdtemp(prefix="psi-search-bench-"))
     try:
@@ -367,41 +466,20 @@ def main() -> None:
         )
         queries = make_queries(posts, en, bn, opts.queries)
 
-        t = time.perf_counter()
-        app, cat_ids = build_app_db(workdir, posts)
-        print(f"database: {len(posts):,} ideas inserted ({time.perf_counter() - t:.1f} s)")
-
-        w_seconds, w_docs = whoosh_reindex(app)
-        w_rate, w_size = w_docs / w_seconds, dir_size(workdir / "index")
-        w_delay = whoosh_delay(app, cat_ids[0], opts.delay_samples)
-        w_q = whoosh_queries(app, queries, cat_ids)
+        results: dict[str, dict] = {}
+        for engine in engines:
+            results[engine] = run_engine(engine, workdir, posts, queries, opts)
 
         fts_path = workdir / "fts.db"
         f_seconds = fts_build(fts_path, posts)
-        f_rate, f_size = len(posts) / f_seconds, fts_path.stat().st_size
-        f_delay = fts_delay(fts_path, opts.delay_samples)
-        f_q = fts_queries(fts_path, queries)
-
-        def row(name: str, whoosh: float, fts: float, unit: str, target: str = "") -> None:
-            ratio = whoosh / fts if fts else float("inf")
-            print(f"{name:<32} {whoosh:>12.1f} {unit:<7} FTS5 {fts:>10.1f} {unit:<7} ratio {ratio:>7.2f}x  {target}")
-
-        print()
-        print(f"{'figure':<32} {'Whoosh':>12} {'':<7} {'':>15} {'':<7}")
-        row("full reindex rate", w_rate, f_rate, "posts/s", "(target >= 500)")
-        row("index size", w_size / 2**20, f_size / 2**20, "MiB")
-        row("commit -> searchable, median", statistics.median(w_delay) * 1000, statistics.median(f_delay) * 1000, "ms")
-        row("commit -> searchable, max", max(w_delay) * 1000, max(f_delay) * 1000, "ms", "(target < 1000)")
-        targets = {"one word": 100, "two words": 200, "phrase": 200, "filtered": 200}
-        for kind, times in w_q.items():
-            row(f"{kind}: p50", percentile(times, 50) * 1000, percentile(f_q[kind], 50) * 1000, "ms")
-            row(
-                f"{kind}: p95",
-                percentile(times, 95) * 1000,
-                percentile(f_q[kind], 95) * 1000,
-                "ms",
-                f"(target < {targets[kind]})",
-            )
+        results["FTS5"] = {
+            "rate": len(posts) / f_seconds,
+            "size": fts_path.stat().st_size,
+            "delay": fts_delay(fts_path, opts.delay_samples),
+            "queries": fts_queries(fts_path, queries),
+        }
+        print_table(results)
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     finally:
         if opts.keep:
             print(f"kept {workdir}")
