@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.api import lifecycle as _api_lifecycle  # noqa: F401
     from forum.api import mail as _api_mail  # noqa: F401
     from forum.api import search as _api_search  # noqa: F401
+    from forum.api import similar as _api_similar  # noqa: F401
     from forum.api import users as _api_users  # noqa: F401
     from forum.followup import views as followup
     from forum.health import views as health

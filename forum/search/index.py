@@ -419,11 +419,13 @@ def _phrase_query(words: list[str]) -> Q.Query:
     return Q.Or([Q.Phrase("title", stems, boost=TITLE_BOOST), Q.Phrase("body", stems)])
 
 
-def _build(parsed: ParsedQuery) -> Q.Query:
+def _build(parsed: ParsedQuery, any_words: bool = False) -> Q.Query:
     parts: list[Q.Query] = [_word_query(w) for w in parsed.words]
     parts += [_phrase_query(p) for p in parsed.phrases]
     parts += [Q.Term("reference", r) for r in parsed.references]
-    return parts[0] if len(parts) == 1 else Q.And(parts)
+    if len(parts) == 1:
+        return parts[0]
+    return Q.Or(parts) if any_words else Q.And(parts)
 
 
 def _filter(filters: dict) -> Q.Query | None:
@@ -468,17 +470,20 @@ def _suggest(searcher, parsed: ParsedQuery, original: str) -> str | None:
     return suggestion if changed else None
 
 
-def search(query: str, filters: dict | None, page: int, index_dir: str, per_page: int = 10) -> dict:
+def search(
+    query: str, filters: dict | None, page: int, index_dir: str, per_page: int = 10, any_words: bool = False
+) -> dict:
     """Run a user's query; hits are plain dicts, best first.
 
     Answers {"hits": [{"key", "type", "id", "idea_id", "score"}], "total",
     "total_exact", "page", "pages", "suggestion", "terms"}. The total is exact
     for small answers and an estimate for large ones (counting every hit is the
-    slow part of a query on a big index).
+    slow part of a query on a big index). With any_words, a document needs only
+    one of the words (more-like-this), ranked by how well it matches them all.
     """
     parsed = text.parse(query)
     page = max(1, min(int(page), MAX_PAGES))
-    q, flt = _build(parsed), _filter(filters or {})
+    q, flt = _build(parsed, any_words), _filter(filters or {})
     with _searcher(index_dir) as s:
         results = s.search(q, limit=page * per_page, filter=flt)
         exact = results.has_exact_length()

@@ -215,10 +215,10 @@ def all_keys(connection: sa.Connection) -> set[str]:
 # Searching ----------------------------------------------------------------
 
 
-def _tsquery(parsed: ParsedQuery) -> str | None:
+def _tsquery(parsed: ParsedQuery, any_words: bool = False) -> str | None:
     parts = [_lexeme(text.stem(w)) for w in parsed.words]
     parts += ["(" + " <-> ".join(_lexeme(text.stem(w)) for w in p) + ")" for p in parsed.phrases]
-    return " & ".join(parts) if parts else None
+    return (" | " if any_words else " & ").join(parts) if parts else None
 
 
 def _where(filters: dict, tsquery: str | None, references: list[str], column: str = "tsv") -> tuple[str, dict]:
@@ -258,14 +258,16 @@ def _estimate(connection: sa.Connection, where: str, params: dict) -> int:
     return int(plan_json[0]["Plan"]["Plan Rows"])
 
 
-def search(connection: sa.Connection, query: str, filters: dict | None, page: int, per_page: int = 10) -> dict:
-    """Run a user's query; the same answer as the Whoosh adapter's search()."""
+def search(  # noqa: PLR0913 (the Whoosh adapter's signature, plus the connection)
+    connection: sa.Connection, query: str, filters: dict | None, page: int, per_page: int = 10, any_words: bool = False
+) -> dict:
+    """Run a user's query; the same answer as the Whoosh adapter's search() (any_words: more-like-this)."""
     parsed = text.parse(query)
     filters = filters or {}
     page = max(1, min(int(page), MAX_PAGES))
     if filters.get("author_ids") is not None and not list(filters["author_ids"]):
         return _answer([], 0, True, page, per_page, None, parsed)
-    tsquery = _tsquery(parsed)
+    tsquery = _tsquery(parsed, any_words)
     where, params = _where(filters, tsquery, parsed.references)
     if tsquery:
         title_where, _ = _where(filters, tsquery, parsed.references, column="title_tsv")

@@ -250,11 +250,36 @@ def search(session: so.Session, args: dict) -> dict:
     }
 
 
-def run_query(session: so.Session, q: str, filters: dict, page: int, per_page: int = PER_PAGE) -> dict:
+def run_query(  # noqa: PLR0913
+    session: so.Session, q: str, filters: dict, page: int, per_page: int = PER_PAGE, any_words: bool = False
+) -> dict:
     """The engine's answer (hits, total, pages, suggestion, terms) from the configured SEARCH_BACKEND."""
     if current_app.config.get("SEARCH_BACKEND") == "postgres":
-        return pg.search(session.connection(), q, filters, page, per_page=per_page)
-    return index.search(q, filters, page, current_app.config["SEARCH_INDEX_DIR"], per_page=per_page)
+        return pg.search(session.connection(), q, filters, page, per_page=per_page, any_words=any_words)
+    index_dir = current_app.config["SEARCH_INDEX_DIR"]
+    return index.search(q, filters, page, index_dir, per_page=per_page, any_words=any_words)
+
+
+SIMILAR_LIMIT = 5
+
+
+def similar_ideas(
+    session: so.Session, title: str, body: str = "", exclude_id: int | None = None, limit: int = SIMILAR_LIMIT
+) -> list[Idea]:
+    """Up to `limit` visible ideas most like this title and body (more-like-this over title and body)."""
+    words = text.more_like_this_words(title or "", body or "")
+    if not words:
+        return []
+    try:
+        found = run_query(session, " ".join(words), {"type": "idea"}, 1, per_page=limit + 1, any_words=True)
+    except text.QueryError:
+        return []
+    ids = [h["id"] for h in found["hits"] if h["id"] != exclude_id][:limit]
+    if not ids:
+        return []
+    rows = session.scalars(sa.select(Idea).where(Idea.id.in_(ids), Idea.deleted_at.is_(None)))
+    by_id = {i.id: i for i in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def indexed_keys(session: so.Session) -> set[str]:
