@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.api import impact as _api_impact  # noqa: F401
     from forum.api import lifecycle as _api_lifecycle  # noqa: F401
     from forum.api import mail as _api_mail  # noqa: F401
+    from forum.api import saved_searches as _api_saved_searches  # noqa: F401
     from forum.api import search as _api_search  # noqa: F401
     from forum.api import similar as _api_similar  # noqa: F401
     from forum.api import users as _api_users  # noqa: F401
@@ -72,9 +73,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     effects.init_effects()
     from forum.search import outbox as search_outbox
+    from forum.search import saved as search_saved
     from forum.search import worker as search_worker
 
     search_outbox.install()  # PostgreSQL search: documents written in the committing transaction
+    search_saved.install()  # new posts matched against saved searches after their commit
     search_worker.init_app(app)  # the first request starts the indexer, which first heals what a crash left
     mail_sender.init_app(app)  # the first request starts the sender, which first sends what an outage left
     errors.register_error_pages(app)

@@ -433,3 +433,29 @@ class Adoption(db.Model):
     idea: so.Mapped[Idea] = so.relationship()
     office: so.Mapped[Office] = so.relationship()
     created_by: so.Mapped[User] = so.relationship()
+
+
+class SavedSearch(db.Model):
+    """A user's saved query and filters; with notify, new matching ideas and comments notify its owner."""
+
+    __tablename__ = "saved_searches"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    q: so.Mapped[str] = so.mapped_column(sa.String(500))
+    # {"author"?, "office"?, "category"?}: as the search page and API take them.
+    filters: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    notify: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class SavedSearchTerm(db.Model):
+    """One index term of a saved search that notifies: a new post is tested only against the saved
+    searches sharing a term with it, never against all of them."""
+
+    __tablename__ = "saved_search_terms"
+    saved_search_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("saved_searches.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True, index=True)

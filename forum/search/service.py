@@ -177,7 +177,7 @@ def _parse_day(value: str | None, field: str, end: bool = False) -> datetime | N
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _author_ids(session: so.Session, value: str) -> list[int]:
+def author_ids(session: so.Session, value: str) -> list[int]:
     """An author given as a user id or a name (exact, then partial, ignoring case)."""
     value = value.strip()
     if value.isdigit():
@@ -194,7 +194,7 @@ def parse_filters(session: so.Session, args: dict) -> dict:
     """Search filters from request arguments; ValidationError names a bad one."""
     filters: dict = {}
     if (args.get("author") or "").strip():
-        filters["author_ids"] = _author_ids(session, str(args["author"]))
+        filters["author_ids"] = author_ids(session, str(args["author"]))
     if (args.get("office") or "").strip():
         filters["office"] = str(args["office"]).strip()
     if (args.get("category") or "").strip():

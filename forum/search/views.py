@@ -1,14 +1,16 @@
 """The search page; the `flask search ...` commands hang off this blueprint (cli.py)."""
 
-from flask import Blueprint, render_template, request, url_for
-from flask_login import login_required
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from forum.domain_errors import ValidationError
 from forum.extensions import db
+from forum.forms import ActionForm
 from forum.ideas import service as ideas
-from forum.search import service
+from forum.search import saved, service
 from forum.search.cli import COMMANDS
-from forum.validation import query_int
+from forum.validation import id_or_404, query_int
 
 bp = Blueprint("search", __name__)
 for _command in COMMANDS:  # `flask search reindex`, `flask search sync`
@@ -53,3 +55,40 @@ def similar():
             for i in found
         ]
     }
+
+
+@bp.app_template_global()
+def saved_searches_of(user) -> list:
+    """The user's saved searches, for the profile page's partial."""
+    return saved.for_user(user)
+
+
+@bp.post("/search/saved")
+@login_required
+def save():
+    """Save the search shown (query and filters), notifying of new matches when asked."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    form = request.form
+    filters = {k: form.get(k) for k in saved.FILTER_KEYS if (form.get(k) or "").strip()}
+    try:
+        saved.create(current_user, form.get("q") or "", filters, form.get("notify") == "1")
+        db.session.commit()
+        flash(_("Search saved. Your profile lists your saved searches."))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("search.page", q=form.get("q") or "", **filters))
+
+
+@bp.post("/search/saved/<saved_id>/delete")
+@login_required
+def delete_saved(saved_id: str):
+    """Delete one of your saved searches (404 for anyone else's)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not saved.delete(current_user, id_or_404(saved_id, "saved search")):
+        abort(404)
+    db.session.commit()
+    flash(_("Saved search deleted."))
+    return redirect(url_for("accounts.profile") + "#saved-searches")

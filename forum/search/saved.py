@@ -1,0 +1,242 @@
+"""Saved searches, and notifying their owners when a new idea or comment matches.
+
+Matching runs once per new post, after its commit. It never scans every saved
+search: each one that notifies has its query's terms in saved_search_terms, so
+a post is tested only against the saved searches that share a term with it
+(one indexed query), then exactly (every word, phrases in order, filters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app, has_app_context
+
+from forum.effects import after_commit
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.models import Comment, Idea, SavedSearch, SavedSearchTerm, User
+from forum.notifications.service import notify
+from forum.search import service, text
+
+MAX_PER_USER = 100
+FILTER_KEYS = ("author", "office", "category")
+_NEW_POSTS = "forum_saved_search_new_posts"
+
+
+# Saving -------------------------------------------------------------------
+
+
+def _clean_filters(filters: object) -> dict:
+    if filters is None:
+        return {}
+    if not isinstance(filters, dict):
+        raise ValidationError("filters", "filters must be an object with author, office or category")
+    unknown = set(filters) - set(FILTER_KEYS)
+    if unknown:
+        raise ValidationError("filters", f"unknown filter: {sorted(unknown)[0]}")
+    clean = {}
+    for key in FILTER_KEYS:
+        value = filters.get(key)
+        if value is None or str(value).strip() == "":
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValidationError("filters", f"filters.{key} must be a string")
+        value = str(value).strip()[:120]
+        if key == "category" and not value.isdigit():
+            raise ValidationError("filters", "filters.category must be a category id")
+        clean[key] = value
+    return clean
+
+
+def _terms(q: str) -> set[str]:
+    parsed = text.parse(q)
+    terms = {text.stem(w) for w in parsed.words} | {text.stem(w) for p in parsed.phrases for w in p}
+    return terms | set(parsed.references)
+
+
+def create(user: User, q: object, filters: object = None, notify_me: object = False) -> SavedSearch:
+    """Save a search for the user; ValidationError names a bad field."""
+    if not isinstance(q, str) or not text.clean_query(q):
+        raise ValidationError("q", "q must be a non-empty search")
+    q = text.clean_query(q)
+    if len(q) > text.MAX_QUERY_LENGTH:
+        raise ValidationError("q", f"q must be at most {text.MAX_QUERY_LENGTH} characters")
+    try:
+        terms = _terms(q)
+    except text.QueryError as exc:
+        raise ValidationError("q", str(exc)) from None
+    if not isinstance(notify_me, bool):
+        raise ValidationError("notify", "notify must be true or false")
+    clean = _clean_filters(filters)
+    count = db.session.scalar(sa.select(sa.func.count(SavedSearch.id)).where(SavedSearch.user_id == user.id))
+    if count >= MAX_PER_USER:
+        raise ValidationError("q", f"at most {MAX_PER_USER} saved searches: delete one first")
+    saved = SavedSearch(user_id=user.id, q=q, filters=clean, notify=notify_me)
+    db.session.add(saved)
+    db.session.flush()
+    if notify_me:
+        db.session.add_all(SavedSearchTerm(saved_search_id=saved.id, term=t[:200]) for t in terms)
+    return saved
+
+
+def for_user(user: User) -> list[SavedSearch]:
+    """The user's saved searches, newest first."""
+    query = sa.select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id.desc())
+    return list(db.session.scalars(query))
+
+
+def delete(user: User, saved_id: int) -> bool:
+    """Delete one of the user's saved searches; False when it is not theirs (or does not exist)."""
+    saved = db.session.get(SavedSearch, saved_id)
+    if saved is None or saved.user_id != user.id:
+        return False
+    db.session.execute(sa.delete(SavedSearchTerm).where(SavedSearchTerm.saved_search_id == saved.id))
+    db.session.delete(saved)
+    return True
+
+
+def saved_dict(saved: SavedSearch) -> dict:
+    """The API shape of a saved search (SPEC section 7)."""
+    return {
+        "id": saved.id,
+        "q": saved.q,
+        "filters": dict(saved.filters or {}),
+        "notify": saved.notify,
+        "created_at": saved.created_at.isoformat(),
+    }
+
+
+# Matching new posts -------------------------------------------------------
+
+
+def _collect_new_posts(session: so.Session, _flush_context) -> None:
+    """Remember the ideas and comments this flush inserted; match them once the transaction commits."""
+    if not has_app_context() or session is not db.session.registry():
+        return  # only the app's request/CLI session carries user posts and runs after-commit effects
+    new = [("idea", o.id) for o in session.new if isinstance(o, Idea)]
+    new += [("comment", o.id) for o in session.new if isinstance(o, Comment)]
+    if not new:
+        return
+    pending = session.info.get(_NEW_POSTS)
+    if pending is None:
+        pending = session.info[_NEW_POSTS] = []
+        after_commit(_match_after_commit, current_app._get_current_object(), pending)
+    pending.extend(new)
+
+
+def _drop(session: so.Session) -> None:
+    session.info.pop(_NEW_POSTS, None)
+
+
+def _match_after_commit(app: Flask, posts: list[tuple[str, int]]) -> None:
+    db.session.info.pop(_NEW_POSTS, None)
+    # A new app context has its own database session: the committed one can run no more SQL.
+    with app.app_context():
+        try:
+            match_posts(posts)
+            db.session.commit()
+        except Exception:  # a saved-search notice must never turn a saved post into an error
+            db.session.rollback()
+            app.logger.exception("saved-search matching failed")
+        finally:
+            db.session.remove()
+
+
+def install() -> None:
+    """Match new posts against saved searches after each commit (idempotent)."""
+    if not sa.event.contains(so.Session, "after_flush", _collect_new_posts):
+        sa.event.listen(so.Session, "after_flush", _collect_new_posts)
+        sa.event.listen(so.Session, "after_rollback", _drop)
+
+
+def _post_fields(kind: str, post_id: int) -> dict | None:
+    if kind == "idea":
+        post = db.session.get(Idea, post_id)
+        if post is None or post.is_deleted:
+            return None
+        idea, title, body, tags = post, post.title, post.body, [t.name for t in post.tags]
+    else:
+        post = db.session.get(Comment, post_id)
+        if post is None or post.is_deleted or post.idea.is_deleted:
+            return None
+        idea, title, body, tags = post.idea, "", post.body, []
+    title_terms, body_terms = text.terms(title), text.terms(body)
+    tag_terms = [t for tag in tags for t in text.terms(tag)]
+    reference = (idea.reference or "").lower() if kind == "idea" else ""
+    return {
+        "post": post,
+        "idea": idea,
+        "author_id": post.author_id,
+        "office": (idea.office.code if idea.office else "").lower(),
+        "category": idea.category_id,
+        "sequences": (title_terms, body_terms),
+        "terms": set(title_terms) | set(body_terms) | set(tag_terms) | ({reference} if reference else set()),
+        "reference": reference,
+    }
+
+
+def _has_phrase(sequences: Iterable[list[str]], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(seq[i : i + n] == phrase for seq in sequences for i in range(len(seq) - n + 1))
+
+
+def matches(saved: SavedSearch, fields: dict) -> bool:
+    """True when the post answers the saved query and its filters, as a search would."""
+    try:
+        parsed = text.parse(saved.q)
+    except text.QueryError:
+        return False
+    if any(text.stem(w) not in fields["terms"] for w in parsed.words):
+        return False
+    if any(not _has_phrase(fields["sequences"], [text.stem(w) for w in p]) for p in parsed.phrases):
+        return False
+    if any(r != fields["reference"] for r in parsed.references):
+        return False
+    filters = saved.filters or {}
+    if filters.get("office") and filters["office"].lower() != fields["office"]:
+        return False
+    if filters.get("category") and str(fields["category"]) != str(filters["category"]):
+        return False
+    if filters.get("author"):
+        return fields["author_id"] in service.author_ids(db.session, filters["author"])
+    return True
+
+
+def match_posts(posts: Iterable[tuple[str, int]]) -> int:
+    """Notify the owners of the saved searches each new post matches; answers how many notices."""
+    sent = 0
+    for kind, post_id in dict.fromkeys(posts):
+        fields = _post_fields(kind, post_id)
+        if fields is None or not fields["terms"]:
+            continue
+        sharing = sa.select(SavedSearchTerm.saved_search_id).where(
+            SavedSearchTerm.term.in_(sorted(t[:200] for t in fields["terms"]))
+        )
+        candidates = db.session.scalars(
+            sa.select(SavedSearch)
+            .where(
+                SavedSearch.id.in_(sharing),
+                SavedSearch.notify.is_(True),
+                SavedSearch.user_id != fields["author_id"],
+            )
+            .order_by(SavedSearch.id)
+        ).all()
+        notified: set[int] = set()
+        for saved in candidates:
+            if saved.user_id in notified or not matches(saved, fields):
+                continue
+            notified.add(saved.user_id)
+            idea = fields["idea"]
+            what = "idea" if kind == "idea" else "comment on"
+            notify(
+                saved.user,
+                "saved_search",
+                idea,
+                f"New {what} “{idea.title}” matches your saved search “{saved.q}”",
+                comment=fields["post"] if kind == "comment" else None,
+            )
+            sent += 1
+    return sent
