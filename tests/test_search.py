@@ -492,3 +492,43 @@ def test_an_index_of_an_older_layout_is_replaced_and_rebuilt_by_the_indexer(worl
     finally:
         worker.indexer_for(app).stop()
         app.config["SEARCH_SYNC"] = True
+
+
+def unindex_directly(app, key):
+    """Drop a document from the engine behind the database's back."""
+    if app.config["SEARCH_BACKEND"] == "postgres":
+        db.session.execute(sa.text("DELETE FROM search_documents WHERE key = :k"), {"k": key})
+        db.session.commit()
+    else:
+        index.remove_documents([key], app.config["SEARCH_INDEX_DIR"])
+
+
+def test_search_check_reports_drift_then_repairs_it(world, app, runner):
+    kept, lost, gone = (post(world, t, "Ferry words.").id for t in ("Kept idea", "Lost from the index", "Deleted"))
+    unindex_directly(app, f"idea:{lost}")
+    db.session.execute(sa.update(Idea).where(Idea.id == gone).values(deleted_at=datetime.now(UTC)))
+    db.session.commit()  # no outbox row, no commit hook: drift
+    db.session.rollback()  # SQLite: no transaction left open for the command's writes
+    assert indexed(app) == {f"idea:{kept}", f"idea:{gone}"}
+    report = runner.invoke(args=["search", "check", "--no-repair"])
+    assert report.exit_code == 1, report.output
+    assert f"Missing from the index: 1 (idea:{lost}" in report.output
+    assert f"Stale in the index: 1 (idea:{gone}" in report.output
+    assert indexed(app) == {f"idea:{kept}", f"idea:{gone}"}  # a report changes nothing
+    repaired = runner.invoke(args=["search", "check"])
+    assert repaired.exit_code == 0 and "Repaired" in repaired.output, repaired.output
+    assert indexed(app) == {f"idea:{kept}", f"idea:{lost}"}
+    again = runner.invoke(args=["search", "check"])
+    assert again.exit_code == 0 and "agrees with the database" in again.output
+
+
+def test_reindex_reports_progress_for_every_document(world, app, runner):
+    made = [post(world, f"Progress idea {n}", "Body words.") for n in range(3)]
+    ideas.add_comment(made[0], world["officer2"], "A comment counts too.")
+    db.session.commit()
+    db.session.rollback()  # SQLite: the rebuild reads in its own session
+    seen = []
+    count, _seconds = worker.rebuild(app, procs=1, progress=seen.append)
+    assert count == 4 and sum(seen) == 4
+    result = runner.invoke(args=["search", "reindex", "--procs", "1"])
+    assert result.exit_code == 0 and "Indexing 4 posts" in result.output and "Indexed 4 documents" in result.output

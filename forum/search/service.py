@@ -150,6 +150,24 @@ def all_documents(session: so.Session, batch: int = 2000) -> Iterator[dict]:
         last = rows[-1].id
 
 
+def database_keys(session: so.Session) -> set[str]:
+    """The key of every visible idea and comment: what the index must hold, no more, no less."""
+    ideas = session.scalars(sa.select(Idea.id).where(Idea.deleted_at.is_(None)))
+    comments = session.scalars(
+        sa.select(Comment.id)
+        .join(Idea, Idea.id == Comment.idea_id)
+        .where(Comment.deleted_at.is_(None), Idea.deleted_at.is_(None))
+    )
+    return {f"idea:{i}" for i in ideas} | {f"comment:{c}" for c in comments}
+
+
+def document_count(session: so.Session) -> int:
+    """How many documents a full reindex writes (for its progress bar)."""
+    ideas = session.scalar(sa.select(sa.func.count(Idea.id)).where(Idea.deleted_at.is_(None))) or 0
+    comments = session.scalar(sa.select(sa.func.count(Comment.id)).where(Comment.deleted_at.is_(None))) or 0
+    return ideas + comments
+
+
 def requeue_changed_since(session: so.Session, since: datetime) -> int:
     """Queue every post created, edited or deleted since `since` (catch-up after a rebuild)."""
     n = 0

@@ -89,6 +89,33 @@ def _rebuild_postgres(procs: int, progress: Callable[[int], None] | None, clock:
             return pg.rebuild(conn, service.all_documents(session), procs=procs, progress=progress)
 
 
+def check(app: Flask, repair: bool = False) -> dict[str, list[str]]:
+    """Compare the index's keys with the database's posts; with repair, index the missing and drop the stale.
+
+    Answers {"missing": keys in the database but not the index, "stale": keys in the
+    index whose post is deleted or gone}, as found before any repair.
+    """
+    with app.app_context(), so.Session(db.engine) as session:
+        expected = service.database_keys(session)
+        held = service.indexed_keys(session)
+        session.rollback()
+    missing, stale = sorted(expected - held), sorted(held - expected)
+    if repair and (missing or stale):
+        refs = [(k.partition(":")[0], int(k.partition(":")[2])) for k in missing + stale]
+        with app.app_context():
+            if app.config.get("SEARCH_BACKEND") == "postgres":
+                with so.Session(db.engine) as session, session.begin():
+                    docs, removed, removed_ideas = service.documents_for(session, refs)
+                    # A stale comment of a deleted idea goes by key too: its idea's row may be gone already.
+                    pg.write(session.connection(), docs, set(removed) | set(stale), removed_ideas)
+            else:
+                with so.Session(db.engine) as session, session.begin():
+                    session.add_all(SearchOutbox(doc_type=t, doc_id=i) for t, i in refs)
+                drain(app)
+                index.remove_documents(stale, app.config["SEARCH_INDEX_DIR"])
+    return {"missing": missing, "stale": stale}
+
+
 def drain(app: Flask | None = None, limit: int | None = None) -> int:
     """Index every pending outbox row; return how many rows were processed."""
     app = app or current_app._get_current_object()
