@@ -1,7 +1,7 @@
 """saved searches and their index terms
 
 Revision ID: 7a3f0c2e8d41
-Revises: 5e4c1a7d9b20
+Revises: 4845f49d5da6
 Create Date: 2026-11-30 17:15:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '7a3f0c2e8d41'
-down_revision = '5e4c1a7d9b20'
+down_revision = '4845f49d5da6'
 branch_labels = None
 depends_on = None
 
