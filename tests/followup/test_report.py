@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -26,7 +27,8 @@ def test_staff_dashboard_lists_flags_oldest_first_with_charts_and_report(tree, r
     run_scan(runner, LEVEL1_DUE)
     page = staff_client.get("/followup/").get_data(as_text=True)
     assert page.index(older.reference) < page.index(newer.reference)
-    assert "<svg" in page and "<script" not in page.split("<main>")[1].split("</main>")[0]
+    main = re.search(r"<main\b[^>]*>(.*)</main>", page, re.S)
+    assert main and "<svg" in main[1] and "<script" not in main[1]
     assert "By responsible office" in page and "By category" in page
     filtered = staff_client.get("/followup/?office=ROOT&level=1").get_data(as_text=True)
     assert newer.reference in filtered and older.reference not in filtered
