@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from forum.errors import ValidationError
+from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.models import Comment, Idea, Mention, Office, User, utcnow
 from forum.notifications.service import notify
