@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app, has_app_context
 
+from forum.domain_errors import ValidationError
 from forum.effects import after_commit
-from forum.errors import ValidationError
 from forum.extensions import db
 from forum.models import Comment, Idea, SavedSearch, SavedSearchTerm, User
 from forum.notifications.service import notify
