@@ -8,7 +8,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from forum.extensions import db
+from forum.followup.answers import answering_offices, unrelated_official_replies
 from forum.followup.rules import OfficeTree, Rules, Schedule, changed_by_hand, is_tracked, load_calendar
+from forum.mentions.service import mentions_of
 from forum.models import Flag, Idea, Office, User
 
 
@@ -64,4 +66,7 @@ def waiting_on(idea: Idea, rules: Rules) -> dict | None:
     if not tracked and flag is None:
         state["status"] = "senior_author" if idea.author.is_senior else "not_open"
     state.update(office_name=office.name, office_code=office.code, contacts=senior_contacts(office.id))
+    # Official replies that did not stop the clock, and the seniors who were asked (mentioned) by name.
+    state["unrelated_replies"] = unrelated_official_replies(idea)
+    state["asked"] = mentions_of(idea, sorted(answering_offices(idea)))
     return state

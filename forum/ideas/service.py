@@ -16,6 +16,7 @@ import sqlalchemy.orm as so
 from forum.accounts.service import office_by_code
 from forum.domain_errors import Forbidden, NotFound, ValidationError
 from forum.extensions import db
+from forum.followup.answers import counts_as_answer
 from forum.followup.flags import record_response
 from forum.ideas.rendering import render_markdown
 from forum.ideas.serializers import comment_dict
@@ -317,7 +318,8 @@ def add_comment(
     idea.comment_count = Idea.comment_count + 1
     _touch(idea)
     db.session.flush()
-    if author.is_senior and idea.first_response_at is None:
+    # Under FOLLOWUP_ANSWER_SCOPE=responsible an unrelated office's senior reply is official but no answer.
+    if author.is_senior and idea.first_response_at is None and counts_as_answer(idea, author):
         idea.first_response_at = now
         record_response(idea, comment)
     outbox.record("comment", comment.id)
