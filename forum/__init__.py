@@ -9,8 +9,9 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from forum import assets, labels, limits, localtime, templating
-from forum.config import DEV_SECRET_KEY, Config
+from forum.config import Config
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from forum.security import headers, inputs, secret, sessions
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -19,7 +20,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.from_mapping(config)
-    _check_secret_key(app)
+    secret.configure_secret_key(app)
+    _configure_production(app)
+    inputs.init_inputs(app)
     if app.config["PROXY_FIX_X_FOR"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -43,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     labels.install(app)
     app.jinja_env.globals["limits"] = limits  # hand-written inputs read their maxlength from forum/limits.py
     localtime.install(app)
+    sessions.init_sessions(app)
 
     from forum import cli, effects, errors
     from forum.accounts import views as accounts
@@ -101,18 +105,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             unread = unread_count(current_user) if current_user.is_authenticated else 0
         return {"unread_notifications": unread, "url_rules": app.view_functions, "get_locale": get_locale}
 
-    @app.after_request
-    def security_headers(response):
-        # No inline scripts anywhere: every script lives in static/.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self' ws: wss:; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
     # One SocketIO object serves every app made in this process (tests make many), and it keeps the
     # previous app's queue manager in its options: drop it, so each app gets the queue its config names.
     socketio.server_options.pop("client_manager", None)
@@ -122,6 +114,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"] or _default_async_mode(),
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or None,
     )
+    # Around Socket.IO's middleware too: its polling answers never pass through after_request.
+    app.wsgi_app = headers.SecurityHeaders(app.wsgi_app, hsts=app.config["FORUM_ENV"] == "production")
     # The follow-up scan every FOLLOWUP_SCAN_INTERVAL seconds (0 = off; off in tests and CLI commands).
     from forum.followup.scheduler import start_scheduler
 
@@ -132,12 +126,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _check_secret_key(app: Flask) -> None:
-    if app.config["SECRET_KEY"]:
-        return
+def _configure_production(app: Flask) -> None:
+    """Production serves over TLS only: cookies never travel in clear (HSTS is added with the headers)."""
     if app.config["FORUM_ENV"] == "production":
-        raise RuntimeError("SECRET_KEY must be set in production (FORUM_ENV=production).")
-    app.config["SECRET_KEY"] = DEV_SECRET_KEY
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def _configure_sqlite(app: Flask) -> None:

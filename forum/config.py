@@ -6,7 +6,6 @@ from pathlib import Path
 from forum.limits import LANGUAGES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "dev-only-not-secret"
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -95,4 +94,16 @@ class Config:
     WTF_I18N_ENABLED = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Production (FORUM_ENV=production) forces Secure cookies and HSTS; see forum.security.configure_production.
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
+    # A browser session ends after this long without a request, and this long after signing in, whatever happens.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES") or 120)
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS") or 12)
+    # API tokens expire this many days after they were issued.
+    API_TOKEN_DAYS = float(os.environ.get("API_TOKEN_DAYS") or 90)
+    # Failed sign-ins per account (whatever the IP) and password changes per user, in Flask-Limiter's notation.
+    LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT") or "10 per 15 minutes"
+    PASSWORD_CHANGES_PER_USER = os.environ.get("PASSWORD_CHANGES_PER_USER") or "5 per hour"
     TESTING = False

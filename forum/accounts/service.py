@@ -3,11 +3,13 @@
 import hashlib
 import re
 import secrets
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from email_validator import EmailNotValidError, validate_email
 
+from forum.accounts.passwords import check_password_strength, dummy_check
 from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.limits import LANGUAGES, OFFICE_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, PERSON_NAME_MAX
@@ -16,6 +18,10 @@ from forum.localtime import is_zone
 from forum.models import ROLES, ApiToken, Office, User, utcnow
 from forum.validation import clean_text
 
+# How long an API token lives unless the caller says otherwise (API_TOKEN_DAYS).
+DEFAULT_TOKEN_AGE = timedelta(days=90)
+# last_used_at is written at most this often per token, so reading the API does not write on every call.
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -27,14 +33,6 @@ def normalise_email(value: object) -> str:
         return validate_email(value.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValidationError("email", f"email is not valid: {exc}") from exc
-
-
-def check_password_strength(password: object) -> str:
-    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        raise ValidationError("password", f"password must be at least {PASSWORD_MIN} characters")
-    if len(password) > PASSWORD_MAX:
-        raise ValidationError("password", f"password must be at most {PASSWORD_MAX} characters")
-    return password
 
 
 def office_by_code(code: object, field: str = "office") -> Office:
@@ -92,7 +90,7 @@ def create_user(
         status=status,
         designation=clean_text(designation, "designation", min_len=0, max_len=PERSON_NAME_MAX),
     )
-    user.set_password(check_password_strength(password))
+    user.set_password(check_password_strength(password, email=email, name=name))
     db.session.add(user)
     db.session.flush()
     return user
@@ -104,11 +102,20 @@ def sign_up(email: str, name: str, office_code: str, password: str, designation:
 
 
 def authenticate(email: object, password: object) -> User | None:
-    """The active user with these credentials, or None."""
-    if not isinstance(email, str) or not isinstance(password, str) or "\x00" in email:
+    """The active user with these credentials, or None.
+
+    An unknown email costs one password hash too, so timing does not tell which emails have accounts.
+    """
+    if not isinstance(password, str):
+        password = ""
+    if not isinstance(email, str) or "\x00" in email or len(email) > 254:
+        dummy_check(password)
         return None
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.check_password(password) or not user.is_active:
+    if user is None:
+        dummy_check(password)
+        return None
+    if not user.check_password(password) or not user.is_active:
         return None
     return user
 
@@ -165,9 +172,14 @@ def update_profile(user: User, name: str, designation: str, locale: str | None, 
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password; every session, socket and API token of the user ends (the caller signs this one in again)."""
     if not user.check_password(current or ""):
         raise ValidationError("current_password", "current password is wrong")
-    user.set_password(check_password_strength(new))
+    if current == new:
+        raise ValidationError("password", "the new password must differ from the current one")
+    user.set_password(check_password_strength(new, email=user.email, name=user.name))
+    end_sessions(user)
+    revoke_all_tokens(user)
     db.session.flush()
 
 
@@ -183,20 +195,46 @@ def issue_token(user: User, name: str = "api") -> str:
     return raw
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user owning this unrevoked token, or None."""
-    if not raw or len(raw) > 200:
+def token_expires_at(token: ApiToken, max_age: timedelta = DEFAULT_TOKEN_AGE) -> datetime:
+    return token.created_at + max_age
+
+
+def valid_token(raw: object, max_age: timedelta = DEFAULT_TOKEN_AGE) -> ApiToken | None:
+    """The unrevoked, unexpired token of an active user with this raw value, or None."""
+    if not isinstance(raw, str) or not raw or len(raw) > 200:
         return None
     # One query for the user and their office (every API answer names it), not three.
-    user = db.session.scalar(
-        sa.select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
+    # One query for the token, its user and their office (every API answer names it).
+    token = db.session.scalar(
+        sa.select(ApiToken)
         .where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None))
-        .options(so.joinedload(User.office))
+        .options(so.joinedload(ApiToken.user).joinedload(User.office))
     )
-    if user is None or not user.is_active:
+    if token is None or not token.user.is_active or token_expires_at(token, max_age) <= utcnow():
         return None
-    return user
+    return token
+
+
+def user_for_token(raw: object, max_age: timedelta = DEFAULT_TOKEN_AGE) -> User | None:
+    """The active user owning this unrevoked, unexpired token, or None."""
+    token = valid_token(raw, max_age)
+    return None if token is None else token.user
+
+
+def note_token_use(token: ApiToken) -> bool:
+    """Record that the token was just used; False when the last record is recent enough to keep."""
+    now = utcnow()
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_USE_RESOLUTION:
+        return False
+    token.last_used_at = now
+    db.session.flush()
+    return True
+
+
+def user_tokens(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first, revoked ones included (the list shows when each was last used)."""
+    query = sa.select(ApiToken).where(ApiToken.user_id == user.id)
+    return list(db.session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
 def revoke_token(raw: str) -> bool:
@@ -204,6 +242,18 @@ def revoke_token(raw: str) -> bool:
     if token is None or token.revoked_at is not None:
         return False
     token.revoked_at = utcnow()
+    broadcast.disconnect_token(token.id)
+    db.session.flush()
+    return True
+
+
+def revoke_token_of(user: User, token_id: int) -> bool:
+    """Revoke one of the user's own tokens by id; False for another user's or an unknown one."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    broadcast.disconnect_token(token.id)
     db.session.flush()
     return True
 

@@ -1,13 +1,15 @@
 """Sign-in, sign-up (approved by an admin), profile and API tokens."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.accounts import service as accounts
+from forum.accounts import throttling
 from forum.accounts.forms import LoginForm, PasswordForm, ProfileForm, SignupForm
 from forum.domain_errors import ValidationError
 from forum.extensions import db, limiter, login_manager
@@ -18,7 +20,8 @@ from forum.limits import LANGUAGES
 from forum.localtime import zone_choices
 from forum.mail.forms import EmailPreferencesForm
 from forum.mail.preferences import preferences, update_preferences
-from forum.models import Office, User
+from forum.models import Office, User, utcnow
+from forum.validation import id_or_404
 
 bp = Blueprint("accounts", __name__)
 
@@ -57,6 +60,13 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
+@limiter.shared_limit(
+    throttling.login_limit,
+    throttling.SIGN_IN_SCOPE,
+    methods=["POST"],
+    key_func=throttling.account_key,
+    deduct_when=throttling.failed_login,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("ideas.index"))
@@ -64,6 +74,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
+            throttling.mark_failed_login()
             if accounts.awaiting_approval(form.email.data, form.password.data):
                 form.form_errors.append(_("Your account is waiting for an administrator's approval."))
             else:
@@ -105,6 +116,12 @@ def signup():
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    throttling.password_change_limit,
+    methods=["POST"],
+    key_func=throttling.user_key,
+    deduct_when=throttling.password_change_attempted,
+)
 def profile():
     form = ProfileForm(obj=current_user)
     form.timezone.choices = zone_choices()
@@ -130,10 +147,14 @@ def profile():
             db.session.rollback()
             attach_error(form, exc)
     if password_form.submit.data and password_form.validate_on_submit():
+        throttling.mark_password_change()
         try:
-            accounts.change_password(current_user, password_form.current_password.data, password_form.password.data)
+            user = current_user._get_current_object()
+            accounts.change_password(user, password_form.current_password.data, password_form.password.data)
             db.session.commit()
-            flash(_("Password changed."))
+            # Every other session, socket and token has ended; this browser signs in again with the new version.
+            login_user(user)
+            flash(_("Password changed. You have been signed out everywhere else."))
             return redirect(url_for("accounts.profile"))
         except ValidationError as exc:
             db.session.rollback()
@@ -147,7 +168,24 @@ def profile():
         user=current_user,
         ideas=my_ideas,
         outcomes=lifecycle.outcomes(author_id=current_user.id),
+        tokens=accounts.user_tokens(current_user),
+        token_max_age=timedelta(days=float(current_app.config["API_TOKEN_DAYS"])),
+        now=utcnow(),
+        revoke_form=ActionForm(),
     )
+
+
+@bp.post("/profile/tokens/<token_id>/revoke")
+@login_required
+def revoke_token(token_id: str):
+    """Revoke one of your API tokens; sockets opened with it are disconnected at once."""
+    if ActionForm().validate_on_submit():
+        if accounts.revoke_token_of(current_user, id_or_404(token_id, "token")):
+            db.session.commit()
+            flash(_("Token revoked."))
+        else:
+            abort(404)
+    return redirect(url_for("accounts.profile"))
 
 
 @bp.get("/users/<int:user_id>")

@@ -1,5 +1,7 @@
 """Markdown to safe HTML: rendered once on write, sanitised after rendering."""
 
+from html import escape
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -7,6 +9,28 @@ from markdown_it import MarkdownIt
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]
 )
+
+
+
+def _is_local(src: str) -> bool:
+    return src.startswith("/") and not src.startswith("//") and "\\" not in src
+
+
+def _image(self, tokens, idx, options, env) -> str:
+    """An image from this site stays an image; one from elsewhere becomes a link to it.
+
+    The content security policy loads images from this site only: a remote image
+    would be broken, and fetching it would tell its host who read the post and when.
+    """
+    token = tokens[idx]
+    src = str(token.attrs.get("src") or "")
+    if _is_local(src):
+        return self.image(tokens, idx, options, env)
+    alt = self.renderInlineAsText(token.children or [], options, env) or src
+    return f'<a href="{escape(src)}">{escape(alt)}</a>'
+
+
+_markdown.add_render_rule("image", _image)
 
 _ALLOWED_TAGS = {
     "a",

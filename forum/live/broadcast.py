@@ -27,11 +27,21 @@ def notification_event(user_id: int, payload: dict) -> None:
     after_commit(_emit, "notification", payload, user_room(user_id))
 
 
-def _disconnect(user_id: int) -> None:
-    for sid in registry().sockets(user_id):
+def token_sockets_key(token_id: int) -> str:
+    """The registry entry listing the sockets opened with one API token (revoking it ends them)."""
+    return f"token:{token_id}"
+
+
+def _disconnect(key: int | str) -> None:
+    for sid in registry().sockets(key):
         socketio.server.disconnect(sid, namespace="/")
 
 
 def disconnect_user(user_id: int) -> None:
     """Queue: disconnect every socket of this user, in every process (through the message queue)."""
     after_commit(_disconnect, user_id)
+
+
+def disconnect_token(token_id: int) -> None:
+    """Queue: disconnect every socket opened with this API token, in every process."""
+    after_commit(_disconnect, token_sockets_key(token_id))

@@ -8,6 +8,7 @@ right after the commit (accounts.service.end_sessions queues live.broadcast.disc
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -21,29 +22,34 @@ from forum.domain_errors import DomainError, ValidationError
 from forum.extensions import db, socketio
 from forum.ideas import service as ideas
 from forum.ideas.serializers import comment_dict
-from forum.live.broadcast import idea_room, user_room
+from forum.live.broadcast import idea_room, token_sockets_key, user_room
 from forum.live.presence import presence
 from forum.live.registry import registry
 from forum.live.throttle import throttle
 from forum.models import User
+from forum.security.sessions import socket_session_is_fresh
 from forum.validation import parse_int
 
 # Per socket of this process: how it authenticated, and the idea rooms it joined.
 # ("cookie", user_id, session_version) or ("token", user_id, raw token): enough to re-check later.
 _identities: dict[str, tuple[str, int, int | str]] = {}
 _joined: dict[str, set[int]] = {}
+_token_ids: dict[str, int] = {}
 
 
-def _authenticate(auth: object) -> tuple[User, tuple[str, int, int | str]] | None:
-    """The user behind a handshake: an API token in `auth`, else the session cookie."""
+def _token_max_age() -> timedelta:
+    return timedelta(days=float(current_app.config["API_TOKEN_DAYS"]))
+
+
+def _authenticate(auth: object) -> tuple[User, tuple[str, int, int | str], int | None] | None:
+    """The user behind a handshake (an API token in `auth`, else the session cookie), and the token's id."""
     if isinstance(auth, dict) and auth.get("token") is not None:
-        raw = auth["token"]
-        user = accounts.user_for_token(raw) if isinstance(raw, str) else None
-        if user is None:
+        token = accounts.valid_token(auth["token"], _token_max_age())
+        if token is None:
             return None
-        return user, ("token", user.id, raw)
-    if current_user.is_authenticated and current_user.is_active:
-        return current_user._get_current_object(), ("cookie", current_user.id, current_user.session_version)
+        return token.user, ("token", token.user.id, auth["token"]), token.id
+    if current_user.is_authenticated and current_user.is_active and socket_session_is_fresh(current_app):
+        return current_user._get_current_object(), ("cookie", current_user.id, current_user.session_version), None
     return None
 
 
@@ -53,7 +59,7 @@ def _recheck(identity: tuple[str, int, int | str] | None) -> User | None:
         return None
     kind, user_id, proof = identity
     if kind == "token":
-        user = accounts.user_for_token(proof)
+        user = accounts.user_for_token(proof, _token_max_age())
         return user if user is not None and user.id == user_id else None
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or user.session_version != proof:
@@ -98,12 +104,15 @@ def on_connect(auth=None):
     found = _authenticate(auth)
     if found is None:
         raise ConnectionRefusedError("authentication required")
-    user, identity = found
+    user, identity, token_id = found
     user_id = user.id
     _end_transaction()
     _identities[request.sid] = identity
     join_room(user_room(user_id))
     registry().add_socket(user_id, request.sid)
+    if token_id is not None:
+        _token_ids[request.sid] = token_id
+        registry().add_socket(token_sockets_key(token_id), request.sid)
 
 
 @socketio.on("disconnect")
@@ -111,8 +120,11 @@ def on_disconnect(reason=None):
     """Sent when a client goes away (or the server drops it); updates the viewers of its rooms."""
     identity = _identities.pop(request.sid, None)
     rooms = _joined.pop(request.sid, set())
+    token_id = _token_ids.pop(request.sid, None)
     if identity is not None:
         registry().remove_socket(identity[1], request.sid)
+    if token_id is not None:
+        registry().remove_socket(token_sockets_key(token_id), request.sid)
     for idea_id in rooms:
         registry().remove_viewer(idea_id, request.sid)
         presence().changed(idea_id)

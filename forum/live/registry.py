@@ -30,21 +30,21 @@ class MemoryRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._sockets: dict[int, set[str]] = {}
+        self._sockets: dict[int | str, set[str]] = {}
         self._viewers: dict[int, dict[str, tuple[int, str]]] = {}
         self._presence_until: dict[int, float] = {}
 
-    def add_socket(self, user_id: int, sid: str) -> None:
+    def add_socket(self, user_id: int | str, sid: str) -> None:
         with self._lock:
             self._sockets.setdefault(user_id, set()).add(sid)
 
-    def remove_socket(self, user_id: int, sid: str) -> None:
+    def remove_socket(self, user_id: int | str, sid: str) -> None:
         with self._lock:
             self._sockets.get(user_id, set()).discard(sid)
             if not self._sockets.get(user_id):
                 self._sockets.pop(user_id, None)
 
-    def sockets(self, user_id: int) -> list[str]:
+    def sockets(self, user_id: int | str) -> list[str]:
         with self._lock:
             return sorted(self._sockets.get(user_id, ()))
 
@@ -90,22 +90,22 @@ class RedisRegistry:
         self._mine: dict[tuple[int, str], bytes] = {}
         self._refresher_started = False
 
-    def _user_key(self, user_id: int) -> str:
+    def _user_key(self, user_id: int | str) -> str:
         return f"{self._prefix}user:{user_id}"
 
     def _idea_key(self, idea_id: int) -> str:
         return f"{self._prefix}viewers:{idea_id}"
 
-    def add_socket(self, user_id: int, sid: str) -> None:
+    def add_socket(self, user_id: int | str, sid: str) -> None:
         pipe = self._redis.pipeline()
         pipe.sadd(self._user_key(user_id), sid)
         pipe.expire(self._user_key(user_id), SOCKETS_TTL)
         pipe.execute()
 
-    def remove_socket(self, user_id: int, sid: str) -> None:
+    def remove_socket(self, user_id: int | str, sid: str) -> None:
         self._redis.srem(self._user_key(user_id), sid)
 
-    def sockets(self, user_id: int) -> list[str]:
+    def sockets(self, user_id: int | str) -> list[str]:
         return sorted(s.decode() for s in self._redis.smembers(self._user_key(user_id)))
 
     def add_viewer(self, idea_id: int, sid: str, user_id: int, name: str) -> None:

@@ -189,16 +189,20 @@ def _parse_day(value: str | None, field: str, end: bool = False) -> datetime | N
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValidationError(field, f"{field} must be an ISO date such as 2026-01-31") from None
-    if len(value.strip()) == 10:  # a bare date: the whole day counts
-        day = date.fromisoformat(value.strip())
-        parsed = datetime.combine(day + timedelta(days=1) if end else day, time.min)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        if len(value.strip()) == 10:  # a bare date: the whole day counts
+            day = date.fromisoformat(value.strip())
+            parsed = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+        # In UTC now, so that a date at either end of the calendar fails here and not in a query.
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(field, f"{field} is outside the calendar this search covers") from None
 
 
 def author_ids(session: so.Session, value: str) -> list[int]:
     """An author given as a user id or a name (exact, then partial, ignoring case)."""
     value = value.strip()
-    if value.isdigit():
+    if value.isdigit() and len(value) <= 18:  # longer is no row id (and overflows a 64-bit parameter)
         return [int(value)]
     name = sa.func.lower(User.name)
     ids = session.scalars(sa.select(User.id).where(name == value.lower())).all()
