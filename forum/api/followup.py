@@ -83,5 +83,5 @@ def report():
         raise ValidationError("format", "format must be json or csv")
     data = reports.cached_report(reports.cache_seconds(current_app.config))
     if fmt == "csv":
-        return Response(reports.report_csv(data), mimetype="text/csv")
+        return Response(reports.report_csv(data), content_type="text/csv; charset=utf-8")
     return data

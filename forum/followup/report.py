@@ -160,6 +160,7 @@ CSV_COLUMNS = ("group", "key", "name", "ideas", "answered", "share_answered", "m
 def report_csv(report: dict) -> str:
     """The report's table as CSV: one line per office and per category, then the total."""
     out = io.StringIO()
+    out.write("\ufeff")  # a BOM (utf-8-sig): without it Excel reads UTF-8 as ANSI and garbles Bangla
     writer = csv.writer(out, lineterminator="\r\n")
     level_columns = [f"open_flags_level_{level}" for level in report["levels"]]
     writer.writerow([*CSV_COLUMNS, *level_columns, "open_flags_total"])
@@ -173,8 +174,8 @@ def report_csv(report: dict) -> str:
 
 
 def _safe_cell(value: object) -> object:
-    """Spreadsheets run cells starting with = + - @ as formulas; names are user text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    """Spreadsheets run cells starting with = + - @ (or a tab or CR before them) as formulas; names are user text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 

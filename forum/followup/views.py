@@ -54,7 +54,7 @@ def report_csv():
     body = reports.report_csv(reports.cached_report(reports.cache_seconds(current_app.config)))
     return Response(
         body,
-        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="followup-report.csv"'},
     )
 

@@ -40,7 +40,7 @@ def test_csv_export_has_the_report_table(tree, runner, staff_client):
     run_scan(runner, FLAG_DUE)
     response = staff_client.get("/followup/report.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     dist = next(r for r in rows if r["group"] == "office" and r["key"] == "DIST")
     assert dist["ideas"] == "1" and dist["answered"] == "0" and dist["open_flags_level_0"] == "1"
 
@@ -54,7 +54,7 @@ def test_api_report_as_json_and_csv(tree, flagged, api):
     assert offices["MIN"]["ideas"] == 1 and report["totals"]["open_flags_total"] == 2
     csv_response = staff.get("/followup/report?format=csv")
     assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
-    assert csv_response.get_data(as_text=True).startswith("group,key,name,ideas")
+    assert csv_response.data.decode("utf-8-sig").startswith("group,key,name,ideas")
 
 
 def test_percentile_interpolates_between_ranks():
