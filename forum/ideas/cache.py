@@ -96,7 +96,8 @@ class ThreadFragment:
         """The thread as `user` sees it: Edit on their own comments, Delete on theirs (on all for admins)."""
         user_id, admin = user.id, user.is_admin
         if not admin and user_id not in self.authors:
-            return Markup(self.plain)
+            # Safe: output of an autoescaped template.
+            return Markup(self.plain)  # nosec B704
         token = generate_csrf()
         out: list[str] = []
         parts = self.parts
@@ -108,7 +109,8 @@ class ThreadFragment:
             elif admin:
                 out.extend((self.admin_controls[comment_id][0], token, self.admin_controls[comment_id][1]))
         out.append(parts[-1])
-        return Markup("".join(out))
+        # Safe: autoescaped template output and our CSRF token.
+        return Markup("".join(out))  # nosec B704
 
 
 # Stands where the viewer's CSRF token goes while the controls are rendered once per comment.
@@ -163,7 +165,9 @@ def rendered(idea: Idea) -> RenderedIdea:
 
 def _render_head(idea: Idea) -> Markup:
     template = current_app.jinja_env.get_template("ideas/show.html")
-    return Markup("".join(template.blocks["idea_head"](template.new_context({"idea": idea}))))
+    blocks = template.blocks["idea_head"](template.new_context({"idea": idea}))
+    # Safe: an autoescaped template block.
+    return Markup("".join(blocks))  # nosec B704
 
 
 def _render_thread(idea: Idea) -> ThreadFragment:
