@@ -11,7 +11,7 @@ from flask_login import current_user
 from forum import assets, labels, limits, localtime, templating
 from forum.config import Config
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from forum.security import headers, inputs, secret, sessions
+from forum.security import headers, inputs, requestlog, secret, sessions
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -47,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["limits"] = limits  # hand-written inputs read their maxlength from forum/limits.py
     localtime.install(app)
     sessions.init_sessions(app)
+    requestlog.init_request_log(app)
 
     from forum import cli, effects, errors
     from forum.accounts import views as accounts

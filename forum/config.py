@@ -106,4 +106,6 @@ class Config:
     # Failed sign-ins per account (whatever the IP) and password changes per user, in Flask-Limiter's notation.
     LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT") or "10 per 15 minutes"
     PASSWORD_CHANGES_PER_USER = os.environ.get("PASSWORD_CHANGES_PER_USER") or "5 per hour"
+    # One JSON line per request on the `forum.requests` logger (stderr by default).
+    REQUEST_LOG = _flag("REQUEST_LOG", True)
     TESTING = False
