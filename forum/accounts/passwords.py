@@ -14,6 +14,7 @@ from zxcvbn import zxcvbn
 from forum.domain_errors import ValidationError
 from forum.limits import PASSWORD_MAX as MAX_PASSWORD
 from forum.limits import PASSWORD_MIN as MIN_PASSWORD
+
 # zxcvbn scores 0-4; 2 means "somewhat guessable": no common password or simple pattern of one.
 MIN_SCORE = 2
 # zxcvbn's matching is quadratic: its own limit is 72 characters, past which a password is long enough anyway.

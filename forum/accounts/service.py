@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from forum.accounts.passwords import check_password_strength, dummy_check
 from forum.domain_errors import ValidationError
 from forum.extensions import db
-from forum.limits import LANGUAGES, OFFICE_NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, PERSON_NAME_MAX
+from forum.limits import LANGUAGES, OFFICE_NAME_MAX, PERSON_NAME_MAX
 from forum.live import broadcast
 from forum.localtime import is_zone
 from forum.models import ROLES, ApiToken, Office, User, utcnow
