@@ -29,7 +29,7 @@ from tests.xss_payloads import PAYLOADS
 # Markup the templates may emit; anything else active in a page came from a user.
 BANNED_TAGS = {
     "script", "iframe", "object", "embed", "style", "base", "frame", "frameset", "applet", "meta", "link",
-    "template", "noscript", "xmp", "listing", "video", "audio", "source", "marquee", "details", "math", "input",
+    "template", "noscript", "xmp", "listing", "video", "audio", "source", "marquee", "math", "input",
 }  # fmt: skip
 TEMPLATE_TAGS = {"meta", "link", "script", "input"}  # allowed only in the forms the templates use (see _bad_tag)
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "poster", "data", "srcdoc"}
