@@ -1,4 +1,5 @@
-"""Hostile input refused up front: deeply nested JSON and NUL characters give 400, never a 500.
+"""Hostile input refused up front: deeply nested JSON and NUL characters give 400, never a 500
+(a NUL in a page's query string is dropped instead, so list filters never fail).
 
 json.loads raises RecursionError (not ValueError) on deep nesting, and
 PostgreSQL refuses NUL in text parameters where SQLite takes it, so both are
@@ -9,6 +10,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
@@ -68,6 +70,11 @@ def init_inputs(app: Flask) -> None:
 
     @app.before_request
     def refuse_hostile_input() -> None:
+        if _has_nul(request.args) and request.method == "GET" and not request.path.startswith("/api/"):
+            # A page's filters never fail: a NUL is dropped from them, as from a pasted link.
+            request.args = ImmutableMultiDict(
+                [(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in request.args.items(multi=True)]
+            )
         if "\x00" in request.path or _has_nul(request.args) or (request.form and _has_nul(request.form)):
             raise BadRequest("NUL characters are not allowed in a request.")
         if request.path.startswith("/api/") and request.is_json and request.content_length:
