@@ -1,5 +1,5 @@
 """Hostile input refused up front: deeply nested JSON and NUL characters give 400, never a 500
-(a NUL in a page's query string is dropped instead, so list filters never fail).
+(a NUL in a GET's query string is dropped instead, so list and search filters never fail).
 
 json.loads raises RecursionError (not ValueError) on deep nesting, and
 PostgreSQL refuses NUL in text parameters where SQLite takes it, so both are
@@ -70,8 +70,8 @@ def init_inputs(app: Flask) -> None:
 
     @app.before_request
     def refuse_hostile_input() -> None:
-        if _has_nul(request.args) and request.method == "GET" and not request.path.startswith("/api/"):
-            # A page's filters never fail: a NUL is dropped from them, as from a pasted link.
+        if _has_nul(request.args) and request.method == "GET":
+            # Reading never fails on a filter: a NUL is dropped from a GET's query string (pages and API alike).
             request.args = ImmutableMultiDict(
                 [(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in request.args.items(multi=True)]
             )
