@@ -78,7 +78,8 @@ def timetag(moment: datetime | None, fmt: str = "short", relative: bool = False,
         moment = moment.replace(tzinfo=UTC)
     text = localtime(moment, fmt, shared)
     extra = ' data-relative=""' if relative else ""
-    return Markup(f'<time datetime="{escape(moment.isoformat())}" title="{escape(text)}"{extra}>{escape(text)}</time>')
+    # Safe: every interpolated value is escaped.
+    return Markup(f'<time datetime="{escape(moment.isoformat())}" title="{escape(text)}"{extra}>{escape(text)}</time>')  # nosec B704
 
 
 def install(app: Flask) -> None:
