@@ -122,7 +122,9 @@ def test_idea_edit_and_status_change_show_on_the_next_load(app, world, thread):
     html = page(client, thread["idea_id"])
     assert "An official answer" in html
     assert "Official response" in html and "Answered" in html
-    response = senior.post(f"/ideas/{thread['idea_id']}/status", data={"status": "under_review"})
+    response = senior.post(
+        f"/ideas/{thread['idea_id']}/status", data={"status": "under_review", "note": "The ministry is reviewing it."}
+    )
     assert response.status_code == 302
     assert 'status-under_review">under review<' in page(client, thread["idea_id"])
 

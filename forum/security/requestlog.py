@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 
+import sqlalchemy as sa
 from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,13 +18,15 @@ logger = logging.getLogger("forum.requests")
 
 
 def _user_id() -> int | None:
-    api_user = g.get("user")  # set by the API's bearer-token check
-    if api_user is not None:
-        return api_user.id
-    # Only a user Flask-Login already loaded: logging must not cost a query.
-    if "_login_user" in g and current_user.is_authenticated:
-        return current_user.id
-    return None
+    # Only a user already loaded, read from its identity key: the commit expired the object, and logging
+    # must not cost a query to reload it.
+    user = g.get("user")  # set by the API's bearer-token check
+    if user is None and "_login_user" in g and not current_user.is_anonymous:
+        user = current_user._get_current_object()
+    if user is None:
+        return None
+    identity = sa.inspect(user).identity
+    return identity[0] if identity else None
 
 
 def init_request_log(app: Flask) -> None:
