@@ -15,6 +15,9 @@ FORUM = Path(__file__).resolve().parent.parent / "forum"
 # Parts, most specific rule first. Web: page views, forms and page-only helpers; edges that speak HTTP.
 WEB_FILES = {"views.py", "forms.py", "cli.py"}
 WEB_MODULES = {"forum.auth", "forum.errors", "forum.forms", "forum.templating", "forum.ideas.cache"}
+# Request-edge helpers shared by pages, API and sockets: forum.security (headers, input guards, session
+# lifetimes, request log) and the rate limiter's per-request key functions.
+EDGE_MODULES = {"forum.accounts.throttling"}
 APP_MODULES = {"forum", "forum.cli", "forum.config", "forum.extensions"}
 
 
@@ -30,6 +33,8 @@ def part_of(module: str, filename: str) -> str:
         return "api"
     if module.startswith("forum.live"):
         return "live"
+    if module in EDGE_MODULES or module.startswith("forum.security"):
+        return "edge"
     if module in WEB_MODULES or filename in WEB_FILES or module.startswith("forum.health"):
         return "web"
     if module.startswith("forum.search"):
@@ -47,10 +52,11 @@ ALLOWED = {
     "services": {"app", "models", "errors", "search", "followup", "live.broadcast"},
     "search": {"app", "models", "errors", "services"},
     "followup": {"app", "models", "errors", "services"},
-    "live": {"app", "models", "errors", "services", "search", "followup"},
-    "api": {"app", "models", "errors", "services", "search", "followup", "live.broadcast"},
-    "web": {"app", "models", "errors", "services", "search", "followup", "live.broadcast", "api.errors"},
-    "app": {"app", "models", "errors", "services", "search", "followup", "live", "api", "web"},
+    "edge": {"app", "models", "errors", "services"},
+    "live": {"app", "models", "errors", "services", "search", "followup", "edge"},
+    "api": {"app", "models", "errors", "services", "search", "followup", "live.broadcast", "edge"},
+    "web": {"app", "models", "errors", "services", "search", "followup", "live.broadcast", "api.errors", "edge"},
+    "app": {"app", "models", "errors", "services", "search", "followup", "live", "api", "web", "edge"},
 }
 # Libraries of the HTTP side that nothing below the edges may import.
 WEB_LIBRARIES = ("werkzeug.exceptions", "flask_wtf", "flask_login", "wtforms")
