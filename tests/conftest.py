@@ -4,6 +4,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from functools import partial
 from typing import TypeVar
 
@@ -113,6 +114,14 @@ def app(app_config):
             g.pop(key)
 
     request_started.connect(_fresh_g, app, weak=False)
+    with fresh_database(app):
+        yield app
+    request_started.disconnect(_fresh_g, app)
+
+
+@contextmanager
+def fresh_database(app):
+    """Inside app's context, an empty schema (SQLite file or the PostgreSQL public schema), dropped after."""
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             _reset_postgres()
@@ -120,12 +129,11 @@ def app(app_config):
         if app.config["SEARCH_BACKEND"] == "postgres":
             with db.engine.begin() as conn:
                 search_pg.create_schema(conn)
-        yield app
+        yield
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             _reset_postgres()
         db.engine.dispose()
-    request_started.disconnect(_fresh_g, app)
 
 
 def _reset_postgres() -> None:

@@ -16,6 +16,12 @@ def at(user) -> str:
 
 
 @pytest.fixture
+def app_config(app_config):
+    """Flask-SocketIO's test client refuses a message queue (the PostgreSQL + Redis pass sets one)."""
+    return {**app_config, "SOCKETIO_MESSAGE_QUEUE": None}
+
+
+@pytest.fixture
 def idea(world):
     found = ideas.create_idea(world["officer"], "Digital land records", "Scan every mouza map.", world["land"].id)
     db.session.commit()

@@ -70,7 +70,7 @@ def test_new_idea_form_and_idea_page_carry_the_similar_list(world, client, auth,
     made, _ = land_ideas
     auth.login("officer@x.gov")
     form = client.get("/ideas/new").get_data(as_text=True)
-    assert 'data-similar' in form and 'data-title-input="title"' in form and "js/similar.js" in form
+    assert "data-similar" in form and 'data-title-input="title"' in form and "js/similar.js" in form
     page = client.get(f"/ideas/{made[0].id}").get_data(as_text=True)
     assert f'data-idea="{made[0].id}"' in page and "Similar ideas" in page
     by_idea = client.get("/search/similar", query_string={"idea": made[0].id}).get_json()["items"]

@@ -16,7 +16,7 @@ from forum.domain_errors import ValidationError
 from forum.extensions import db, socketio
 from forum.models import ApiToken, utcnow
 from forum.security.secret import load_or_create_key
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, fresh_database
 
 OLD_CONSTANT = "dev-only-not-secret"
 NEW_PASSWORD = "Brand-new-pass-2468"
@@ -320,14 +320,12 @@ def limited(app_config):
             "PASSWORD_CHANGES_PER_USER": "2 per hour",
         }
     )
-    with app.app_context():
-        db.create_all()
+    with fresh_database(app):
         accounts.create_office("ROOT", "Cabinet Division")
         for name in ("target", "bystander"):
             accounts.create_user(f"{name}@x.gov", name.title(), "officer", "ROOT", PASSWORD)
         db.session.commit()
         yield app
-        db.session.remove()
 
 
 def test_repeated_failures_lock_the_account_whatever_the_ip(limited):

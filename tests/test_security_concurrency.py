@@ -20,6 +20,8 @@ def app_config(app_config):
     # One connection per thread, as a threaded server sized for 16 workers would configure.
     options = {"pool_pre_ping": True, "pool_size": THREADS, "max_overflow": 4}
     return {**app_config, "SEARCH_SYNC": False, "SQLALCHEMY_ENGINE_OPTIONS": options}
+
+
 WRITES = 4
 
 

@@ -15,6 +15,7 @@ def test_healthz_is_unchanged(client):
     assert response.status_code == 200 and response.get_data(as_text=True) == "ok"
 
 
+@pytest.mark.whoosh  # the Whoosh folder is the index it checks; PostgreSQL's search lives in the database
 def test_readyz_is_ready_when_everything_answers(client):
     response = client.get("/readyz")
     body = response.get_json()
@@ -39,6 +40,7 @@ def test_readyz_names_the_database_when_it_is_down(app_config, tmp_path):
     assert response.status_code == 503 and response.get_json()["checks"]["database"].startswith("down")
 
 
+@pytest.mark.whoosh
 def test_readyz_names_the_index_when_it_cannot_be_opened(app_config, tmp_path):
     blocked = tmp_path / "index-is-a-file"
     blocked.write_text("not an index")
