@@ -29,14 +29,13 @@
       clip: "rect(0 0 0 0)"});
     area.insertAdjacentElement("afterend", list);
     list.insertAdjacentElement("afterend", status);
-    area.setAttribute("role", "combobox");
+    // A textarea keeps its textbox role (ARIA in HTML allows no other), which supports these three;
+    // the status region announces how many people matched.
     area.setAttribute("aria-autocomplete", "list");
     area.setAttribute("aria-controls", list.id);
-    area.setAttribute("aria-expanded", "false");
 
     function close() {
       list.hidden = true; items = []; active = -1; match = null;
-      area.setAttribute("aria-expanded", "false");
       area.removeAttribute("aria-activedescendant");
     }
     function highlight(i) {
@@ -62,7 +61,6 @@
       });
       var open = found.length > 0;
       list.hidden = !open;
-      area.setAttribute("aria-expanded", open ? "true" : "false");
       status.textContent = open ? (i18n.count || "%n people found").replace("%n", found.length) : (i18n.none || "");
       highlight(open ? 0 : -1);
     }
