@@ -431,6 +431,7 @@ def test_viewers_follow_joins_leaves_and_disconnects(world, login, sockets, idea
 def test_many_joins_send_a_few_bounded_viewers_updates(world, login, sockets, idea, make_user):
     first = sockets(login(world["officer"]))
     join(first, idea.id)
+    latest_viewers(first, lambda v: v["count"] == 1)  # the officer's own join, before the crowd
     tokens = [token_for(make_user()) for _ in range(MAX_NAMES + 10)]
     started = time.monotonic()
     for token in tokens:

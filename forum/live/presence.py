@@ -39,6 +39,9 @@ class Presence:
 
     def __init__(self, app: Flask, interval: float) -> None:
         self._app = app
+        # The Socket.IO server this app was given: a late update from an app that is gone (tests make
+        # one app after another on the one `socketio` extension) must not reach the next app's rooms.
+        self._server = socketio.server
         self.interval = interval
         self._lock = threading.Lock()
         self._pending: set[int] = set()  # rooms with an update already scheduled in this process
@@ -50,7 +53,7 @@ class Presence:
                 return
         wait = registry().claim_presence(idea_id, self.interval) if self.interval > 0 else 0.0
         if wait <= 0:
-            socketio.emit("viewers", viewers_payload(idea_id), to=idea_room(idea_id))
+            self._server.emit("viewers", viewers_payload(idea_id), to=idea_room(idea_id), namespace="/")
             return
         with self._lock:
             if idea_id in self._pending:
