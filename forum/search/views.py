@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from forum.domain_errors import ValidationError
 from forum.extensions import db
-from forum.forms import ActionForm
+from forum.forms import ActionForm, commit_action
 from forum.ideas import service as ideas
 from forum.search import saved, service
 from forum.search.cli import COMMANDS
@@ -67,17 +67,14 @@ def saved_searches_of(user) -> list:
 @login_required
 def save():
     """Save the search shown (query and filters), notifying of new matches when asked."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    action = ActionForm()
     form = request.form
     filters = {k: form.get(k) for k in saved.FILTER_KEYS if (form.get(k) or "").strip()}
-    try:
-        saved.create(current_user, form.get("q") or "", filters, form.get("notify") == "1")
-        db.session.commit()
+    notify = form.get("notify") == "1"
+    if commit_action(lambda: saved.create(current_user, form.get("q") or "", filters, notify), action) is not None:
         flash(_("Search saved. Your profile lists your saved searches."))
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    for message in action.form_errors:  # a ValidationError: shown on the search page we go back to
+        flash(message, "error")
     return redirect(url_for("search.page", q=form.get("q") or "", **filters))
 
 
@@ -85,10 +82,8 @@ def save():
 @login_required
 def delete_saved(saved_id: str):
     """Delete one of your saved searches (404 for anyone else's)."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    if not saved.delete(current_user, id_or_404(saved_id, "saved search")):
+    saved_search_id = id_or_404(saved_id, "saved search")
+    if not commit_action(lambda: saved.delete(current_user, saved_search_id)):
         abort(404)
-    db.session.commit()
     flash(_("Saved search deleted."))
     return redirect(url_for("accounts.profile") + "#saved-searches")
