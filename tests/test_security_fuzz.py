@@ -84,6 +84,9 @@ def fuzz_idea(world):
     reason="PostgreSQL: an aborted transaction leaks between generated requests (open, issue 10)",
     strict=False,
 )
+# Whoosh names its segment files with the global `random` module, from the indexer thread, while hypothesis
+# draws the next request; hypothesis takes that for a strategy using `random` and warns (an error here).
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 @settings(
     max_examples=250,
     deadline=None,
