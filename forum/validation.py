@@ -26,8 +26,10 @@ def clean_text(value: object, field: str, *, min_len: int = 1, max_len: int, ove
     return text
 
 
-# The largest integer every supported database accepts as a parameter; beyond it SQLite raises OverflowError.
-MAX_INT = 2**63 - 1
+# The largest whole number a request may carry to the database. Every id column is an `integer`, which
+# PostgreSQL keeps in 32 bits and binds as `::INTEGER`: a larger value there is "integer out of range" and
+# aborts the transaction (SQLite would take up to 2**63 - 1). Nothing the forum counts comes near it.
+MAX_INT = 2**31 - 1
 
 
 def parse_int(value: object, field: str) -> int:
@@ -43,8 +45,8 @@ def parse_int(value: object, field: str) -> int:
     raise ValidationError(field, f"{field} must be a whole number")
 
 
-# Page numbers stay far below MAX_INT so that page * per_page is still a valid OFFSET.
-MAX_PAGE = 2**31 - 1
+# Page numbers: page * per_page is an OFFSET (a 64-bit bigint on PostgreSQL), so MAX_INT pages are safe.
+MAX_PAGE = MAX_INT
 
 
 def query_int(args: Mapping[str, str], name: str, default: int | None = None) -> int | None:

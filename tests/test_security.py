@@ -10,6 +10,8 @@ from forum.security.headers import content_security_policy
 
 BIG = str(2**64)
 HUGE = str(2**70)
+# One past PostgreSQL's `integer` (every id column): bound as ::INTEGER it aborted the transaction.
+PAST_INT4 = str(2**31)
 
 
 def _rules(app, prefix: str = ""):
@@ -152,8 +154,8 @@ def test_a_nul_in_a_json_string_is_refused(world, api):
 # Ids and pages past 64 bits ------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [BIG, HUGE, "-" + HUGE])
-def test_ids_past_64_bits_are_404_on_every_route(app, world, bearer, client, value):
+@pytest.mark.parametrize("value", [PAST_INT4, BIG, HUGE, "-" + HUGE])
+def test_ids_past_the_id_range_are_404_on_every_route(app, world, bearer, client, value):
     client.post("/login", data={"email": "admin@x.gov", "password": "Secret-pass-123"})
     for method, rule in _rules(app):
         if not rule.arguments or rule.endpoint in ("accounts.set_language", "static"):
@@ -174,6 +176,27 @@ def test_page_numbers_past_64_bits_are_422_in_the_api(bearer, client, query):
 def test_page_numbers_past_64_bits_show_a_page(client, world, query):
     client.post("/login", data={"email": "admin@x.gov", "password": "Secret-pass-123"})
     assert client.get(query).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["category", "parent_id", "duplicate_of"])
+def test_ids_past_the_id_range_in_a_json_body_are_422_and_write_nothing(world, api, field):
+    caller = api(world["admin"])
+    idea = caller.post("/ideas", json={"title": "An idea to aim at", "body": "Body", "category": world["land"].id})
+    idea_id = idea.get_json()["id"]
+    requests = {
+        "category": ("/ideas", {"title": "Another idea", "body": "Body", "category": int(PAST_INT4)}),
+        "parent_id": (f"/ideas/{idea_id}/comments", {"body": "A reply", "parent_id": int(PAST_INT4)}),
+        "duplicate_of": (
+            f"/ideas/{idea_id}/status",
+            {"status": "closed", "reason": "duplicate", "note": "Same", "duplicate_of": int(PAST_INT4)},
+        ),
+    }
+    path, body = requests[field]
+    response = caller.post(path, json=body)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["error"]["message"]
+    after = caller.get(f"/ideas/{idea_id}").get_json()
+    assert (after["status"], after["comment_count"], caller.get("/ideas").get_json()["total"]) == ("open", 0, 1)
 
 
 def test_search_by_an_author_id_past_64_bits_finds_nothing(bearer, client):

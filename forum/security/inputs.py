@@ -55,7 +55,7 @@ def _has_nul(values: Any) -> bool:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """<int:...> in a URL: a number past 64 bits names no row, so the URL matches nothing (404)."""
+    """<int:...> in a URL: a number past MAX_INT names no row, so the URL matches nothing (404)."""
 
     def __init__(self, map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_INT)
