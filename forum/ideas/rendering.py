@@ -11,7 +11,6 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 )
 
 
-
 def _is_local(src: str) -> bool:
     return src.startswith("/") and not src.startswith("//") and "\\" not in src
 
@@ -74,3 +73,28 @@ def render_markdown(source: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )
+
+
+# Tokens whose text a reader sees; the rest (markers, tags, URLs) is Markdown syntax.
+_TEXT_TOKENS = {"text", "code_inline"}
+_BLOCK_TEXT_TOKENS = {"code_block", "fence"}
+
+
+def markdown_text(source: str) -> str:
+    """The words a reader sees in rendered Markdown, as one line of plain text (for snippets and previews).
+
+    Walks the parser's tokens rather than stripping tags from HTML, so no `**`, `##` or list marker survives
+    and nothing needs unescaping; an image keeps its alt text.
+    """
+    parts: list[str] = []
+    for token in _markdown.parse(source or ""):
+        if token.type in _BLOCK_TEXT_TOKENS:
+            parts.append(token.content)
+        for child in token.children or ():
+            if child.type in _TEXT_TOKENS:
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+        if token.type.endswith("_close") and token.block:
+            parts.append(" ")
+    return " ".join("".join(parts).split())

@@ -205,6 +205,12 @@ def get_idea(idea_id: object, changed_by: User | None = None) -> Idea:
     return idea
 
 
+def idea_by_reference(reference: str) -> Idea | None:
+    """The visible idea with this tracking reference (any case), or None."""
+    idea = db.session.scalar(sa.select(Idea).where(Idea.reference == reference.strip().upper()))
+    return None if idea is None or idea.is_deleted else idea
+
+
 def ideas_query(
     *,
     category: int | None = None,

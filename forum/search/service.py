@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from forum.domain_errors import ValidationError
+from forum.ideas.rendering import markdown_text
 from forum.models import Category, Comment, Idea, Office, SearchOutbox, Tag, User, idea_tags
 from forum.search import index, pg, text
 
@@ -253,7 +254,10 @@ def search(session: so.Session, args: dict) -> dict:
     filters = parse_filters(session, args)
     empty = {"items": [], "total": 0, "page": page, "pages": 0, "suggestion": None, "message": None}
     try:
-        found = run_query(session, q, filters, page, PER_PAGE)
+        if not text.clean_query(q) and any(filters.get(k) is not None for k in BROWSE_FILTERS):
+            found = browse(session, filters, page, PER_PAGE)
+        else:
+            found = run_query(session, q, filters, page, PER_PAGE)
     except text.QueryError as exc:
         return {**empty, "message": str(exc)}
     items = _items(session, found["hits"], found["terms"])
@@ -270,6 +274,61 @@ def search(session: so.Session, args: dict) -> dict:
         "suggestion": found["suggestion"],
         "message": None,
     }
+
+
+# Filters that list posts on their own, without words (newest first, from the database).
+BROWSE_FILTERS = ("author_ids", "office", "category", "since", "until")
+
+
+def browse(session: so.Session, filters: dict, page: int, per_page: int = PER_PAGE) -> dict:
+    """Posts matching the filters alone, newest first, in the engine's answer shape (exact total)."""
+    idea_where = [Idea.deleted_at.is_(None)]
+    if filters.get("office"):
+        office_id = sa.select(Office.id).where(sa.func.lower(Office.code) == filters["office"].lower())
+        idea_where.append(Idea.office_id.in_(office_id.scalar_subquery()))
+    if filters.get("category") is not None:
+        idea_where.append(Idea.category_id == filters["category"])
+    ideas_q = sa.select(
+        sa.literal("idea").label("type"),
+        Idea.id.label("id"),
+        Idea.id.label("idea_id"),
+        Idea.created_at.label("created"),
+        Idea.author_id.label("author_id"),
+    ).where(*idea_where)
+    comments_q = (
+        sa.select(
+            sa.literal("comment").label("type"),
+            Comment.id.label("id"),
+            Comment.idea_id.label("idea_id"),
+            Comment.created_at.label("created"),
+            Comment.author_id.label("author_id"),
+        )
+        .join(Idea, Idea.id == Comment.idea_id)
+        .where(Comment.deleted_at.is_(None), *idea_where)
+    )
+    parts = {"idea": ideas_q, "comment": comments_q}
+    if filters.get("type") in parts:
+        parts = {filters["type"]: parts[filters["type"]]}
+    posts = sa.union_all(*parts.values()).subquery()
+    where = []
+    if filters.get("author_ids") is not None:
+        where.append(posts.c.author_id.in_(filters["author_ids"] or [-1]))
+    if filters.get("since") is not None:
+        where.append(posts.c.created >= filters["since"])
+    if filters.get("until") is not None:
+        where.append(posts.c.created < filters["until"])
+    total = session.scalar(sa.select(sa.func.count()).select_from(posts).where(*where)) or 0
+    rows = session.execute(
+        sa.select(posts.c.type, posts.c.id, posts.c.idea_id)
+        .where(*where)
+        .order_by(posts.c.created.desc(), posts.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    hits = [{"type": r.type, "id": r.id, "idea_id": r.idea_id, "score": None} for r in rows]
+    pages = -(-total // per_page)
+    return {"hits": hits, "total": total, "total_exact": True, "pages": pages, "suggestion": None,
+            "terms": (set(), set())}  # fmt: skip
 
 
 def run_query(  # noqa: PLR0913
@@ -327,8 +386,10 @@ def _items(session: so.Session, hits: list[dict], terms) -> list[dict]:
             comment = comments.get(hit["id"])
             if comment is None or comment.is_deleted:
                 continue
+            author = comment.author
             body_text = comment.body
         else:
+            author = idea.author
             body_text = idea.body
         items.append(
             {
@@ -337,7 +398,9 @@ def _items(session: so.Session, hits: list[dict], terms) -> list[dict]:
                 "idea_id": idea.id,
                 "title": idea.title,
                 "title_html": text.snippet(idea.title, terms, length=400),
-                "snippet": text.snippet(body_text, terms),
+                # What a reader sees of the Markdown, so no `**` or `##` shows in a snippet.
+                "snippet": text.snippet(markdown_text(body_text), terms),
+                "author": author.name if author is not None else None,
                 "score": hit["score"],
                 "reference": idea.reference,
                 "created_at": (comment.created_at if hit["type"] == "comment" else idea.created_at).isoformat(),

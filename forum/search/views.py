@@ -8,7 +8,7 @@ from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.forms import ActionForm, commit_action
 from forum.ideas import service as ideas
-from forum.search import saved, service
+from forum.search import saved, service, text
 from forum.search.cli import COMMANDS
 from forum.validation import id_or_404, query_int
 
@@ -17,22 +17,61 @@ for _command in COMMANDS:  # `flask search reindex`, `flask search sync`
     bp.cli.add_command(_command)
 
 
+FILTER_ARGS = ("author", "office", "category", "since", "until")
+
+
+def _date_order_error(args: dict) -> str | None:
+    """A message when the date range ends before it starts (both are ISO dates, so text order is date order)."""
+    since, until = (args.get("since") or "").strip(), (args.get("until") or "").strip()
+    if since and until and len(since) == len(until) == 10 and since > until:
+        return _("The start date (%(since)s) is after the end date (%(until)s): swap them or change one.",
+                 since=since, until=until)  # fmt: skip
+    return None
+
+
+def _reference_idea(q: str):
+    """The idea a query that is only a tracking reference (PSI-2026-000123, any digits or case) names."""
+    try:
+        parsed = text.parse(q)
+    except text.QueryError:
+        return None
+    if len(parsed.references) != 1 or parsed.words or parsed.phrases:
+        return None
+    return ideas.idea_by_reference(parsed.references[0])
+
+
 @bp.get("/search")
 @login_required
 def page():
-    """Search ideas and comments, with filters; bad queries get a readable message, never an error page."""
+    """Search ideas and comments, with filters; bad queries get a readable message, never an error page.
+
+    Filters alone (an office, an author) list what matches without words; a tracking reference on its own
+    opens its idea; a date range that ends before it starts is refused with a message.
+    """
     args = request.args.to_dict()
-    result, error = None, None
-    if any((args.get(k) or "").strip() for k in ("q", "author", "office", "category", "since", "until")):
-        try:
-            result = service.search(db.session, args)
-        except ValidationError as exc:
-            error = exc.message
+    q = (args.get("q") or "").strip()
+    filtered = any((args.get(k) or "").strip() for k in FILTER_ARGS)
+    result, error, error_field = None, None, None
+    if q and not filtered and len(q) <= service.MAX_QUERY_LENGTH:
+        idea = _reference_idea(q)
+        if idea is not None:
+            return redirect(url_for("ideas.show", idea_id=idea.id))
+    if q or filtered:
+        error = _date_order_error(args)
+        error_field = "until" if error else None
+        if error is None:
+            try:
+                result = service.search(db.session, args)
+            except ValidationError as exc:
+                error, error_field = exc.message, exc.field
     return render_template(
         "search/index.html",
         args=args,
         result=result,
         error=error,
+        error_field=error_field,
+        filtered=filtered,
+        per_page=service.PER_PAGE,
         max_length=service.MAX_QUERY_LENGTH,
         **service.filter_choices(db.session),
     )

@@ -37,8 +37,8 @@ def logged_in_page(browser, base_url: str, email: str, *, viewport: dict | None 
 
 def shot(page, name: str) -> Path:
     """Save a full-page screenshot under the test-artifacts folder; its path."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
 

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.browser.helpers import DESKTOP, PHONE, launch, logged_in_page
+from tests.browser.helpers import DESKTOP, PHONE, logged_in_page
 from tests.browser.servers import ROOT, Site, api_post, api_token
 
 pytestmark = pytest.mark.browser
@@ -26,16 +26,6 @@ def server(tmp_path_factory):
         first = api_post(url, api_token(url, senior), f"/ideas/{idea['id']}/comments", {"body": "Official"})
         api_post(url, token, f"/ideas/{idea['id']}/comments", {"body": "Reply", "parent_id": first["id"]})
         yield {"url": url, "admin": admin, "idea": idea}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 PAGES = ["/", "/ideas/{idea}", "/ideas/new", "/search?q=idea", "/notifications", "/followup/", "/admin/"]

@@ -5,13 +5,10 @@ import uuid
 import pytest
 import socketio as socketio_client
 
-from tests.browser.servers import PASSWORD, Site, api_post, api_token, csrf_token, login_session
+from tests.browser.helpers import logged_in_page
+from tests.browser.servers import Site, api_post, api_token, csrf_token, login_session
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -39,39 +36,16 @@ def server(tmp_path_factory):
         }
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _logged_in_page(browser, server, email):
-    context = browser.new_context()
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.accept()))
-    page.goto(server["url"] + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form [type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
-
-
 @pytest.fixture
 def page(browser, server):
-    page = _logged_in_page(browser, server, server["officer_email"])
+    page = logged_in_page(browser, server["url"], server["officer_email"])
     yield page
     page.context.close()
 
 
 @pytest.fixture
 def admin_page(browser, server):
-    page = _logged_in_page(browser, server, server["admin_email"])
+    page = logged_in_page(browser, server["url"], server["admin_email"])
     yield page
     page.context.close()
 

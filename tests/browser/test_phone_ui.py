@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.browser.helpers import PHONE, assert_fits, launch, logged_in_page, shot
+from tests.browser.helpers import PHONE, assert_fits, logged_in_page, shot
 from tests.browser.servers import Site, api_post, api_token
 
 pytestmark = pytest.mark.browser
@@ -47,16 +47,6 @@ def server(tmp_path_factory):
             parent = api_post(url, tokens[role], path, body)["id"]
         yield {"url": url, "idea": idea, "officer": officer, "senior": senior, "admin": admin, "staff": staff,
                "tokens": tokens, "names": {e: n for e, (n, _r) in users.items()}}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
