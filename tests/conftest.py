@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 from forum import create_app, models
 from forum.accounts import service as accounts
 from forum.config import _database_url
-from forum.extensions import db
+from forum.extensions import db, socketio
 from forum.ideas import service as ideas
 from forum.search import pg as search_pg
 
@@ -203,6 +203,22 @@ def client_for(app):
         return client
 
     return make
+
+
+@pytest.fixture
+def sockets(app):
+    """sockets(flask_client=None, auth=None): a Socket.IO test client; all disconnected after the test."""
+    made = []
+
+    def connect(flask_client=None, **kwargs):
+        sock = socketio.test_client(app, flask_test_client=flask_client, **kwargs)
+        made.append(sock)
+        return sock
+
+    yield connect
+    for sock in made:
+        if sock.is_connected():
+            sock.disconnect()
 
 
 class AuthActions:

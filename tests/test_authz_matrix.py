@@ -336,21 +336,6 @@ def test_each_route_refuses_every_caller_the_matrix_refuses(app, world, targets,
     assert checks == len(ROLES) - len(set(access.wrong_users) & set(ROLES)) + len(access.wrong_users) + token_checks
 
 
-@pytest.fixture
-def sockets(app):
-    made = []
-
-    def connect(**kwargs):
-        sock = socketio.test_client(app, **kwargs)
-        made.append(sock)
-        return sock
-
-    yield connect
-    for sock in made:
-        if sock.is_connected():
-            sock.disconnect()
-
-
 def test_a_socket_without_valid_credentials_is_refused(app, world, sockets):
     revoked, expired = _revoked_and_expired_tokens(app, world[OFFICER])
     for auth in (None, {"token": revoked}, {"token": expired}, {"token": "x" * 43}, {"token": 7}):

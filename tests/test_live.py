@@ -42,22 +42,6 @@ def login(app):
 
 
 @pytest.fixture
-def sockets(app):
-    """connect(flask_client=None, auth=None) -> a Socket.IO test client; all disconnected afterwards."""
-    made = []
-
-    def connect(flask_client=None, **kwargs):
-        sock = socketio.test_client(app, flask_test_client=flask_client, **kwargs)
-        made.append(sock)
-        return sock
-
-    yield connect
-    for sock in made:
-        if sock.is_connected():
-            sock.disconnect()
-
-
-@pytest.fixture
 def idea(world):
     found = ideas.create_idea(
         world["officer"], "Online land records", "Put *mutation* records online.", world["land"].id

@@ -13,7 +13,7 @@ from forum import create_app
 from forum.accounts import passwords
 from forum.accounts import service as accounts
 from forum.domain_errors import ValidationError
-from forum.extensions import db, socketio
+from forum.extensions import db
 from forum.models import ApiToken, utcnow
 from forum.security.secret import load_or_create_key
 from tests.conftest import PASSWORD, fresh_database
@@ -39,21 +39,6 @@ def login(app):
         return client
 
     return make
-
-
-@pytest.fixture
-def sockets(app):
-    made = []
-
-    def connect(flask_client=None, **kwargs):
-        sock = socketio.test_client(app, flask_test_client=flask_client, **kwargs)
-        made.append(sock)
-        return sock
-
-    yield connect
-    for sock in made:
-        if sock.is_connected():
-            sock.disconnect()
 
 
 def token_for(user, name="api") -> str:
