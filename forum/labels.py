@@ -20,6 +20,7 @@ LABELS = {
     "active": _l("active"),
     "pending": _l("waiting for approval"),
     "disabled": _l("disabled"),
+    "deactivated": _l("deactivated"),
     "resolved": _l("resolved"),
 }
 

@@ -193,3 +193,21 @@ def test_duplicate_category_names_are_refused(admin, world):
     assert response.status_code == 200 and "already exists" in text(response)
     assert fresh(Category, id=world["land"].id).name == "Land services"
     assert db.session.scalar(sa.select(sa.func.count(Category.id))) == 2
+
+
+@pytest.mark.parametrize(
+    ("q", "found", "missing"),
+    [
+        ("senior", ["senior@x.gov"], ["officer@x.gov"]),  # by name or email
+        ("GAZIPUR", ["officer@x.gov", "officer2@x.gov"], ["senior@x.gov"]),  # by office name, any case
+        ("100%_", [], ["officer@x.gov"]),  # LIKE wildcards are plain characters
+    ],
+)
+def test_admin_searches_users(admin, q, found, missing):
+    page = text(admin.get("/admin/users", query_string={"q": q}))
+    assert f'name="q" value="{q}"' in page
+    for email in found:
+        assert f"<td>{email}</td>" in page
+    for email in missing:
+        assert f"<td>{email}</td>" not in page
+    assert f"{len(found)} user" in page

@@ -96,6 +96,23 @@ def create_user(
     return user
 
 
+def user_matches(text: str) -> sa.ColumnElement[bool]:
+    """Users whose name, email, designation or office code or name holds `text` (any case): the admin search."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    office = sa.select(Office.id).where(
+        sa.or_(
+            sa.func.lower(Office.code).like(pattern, escape="\\"), sa.func.lower(Office.name).like(pattern, escape="\\")
+        )
+    )
+    return sa.or_(
+        sa.func.lower(User.name).like(pattern, escape="\\"),
+        User.email.like(pattern, escape="\\"),
+        sa.func.lower(User.designation).like(pattern, escape="\\"),
+        User.office_id.in_(office.scalar_subquery()),
+    )
+
+
 def sign_up(email: str, name: str, office_code: str, password: str, designation: str = "") -> User:
     """Self sign-up: an officer account that an admin must approve before it can log in."""
     return create_user(email, name, "officer", office_code, password, status="pending", designation=designation)

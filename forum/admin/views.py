@@ -47,8 +47,11 @@ def users():
     query = sa.select(User).options(so.joinedload(User.office)).order_by(User.status == "active", User.name)
     if status:
         query = query.where(User.status == status)
+    q = " ".join((request.args.get("q") or "").split())[:100]
+    if q:
+        query = query.where(accounts.user_matches(q))
     page = db.paginate(query, page=query_int(request.args, "page", 1), per_page=50, error_out=False)
-    return render_template("admin/users.html", page=page, form=form, status=status)
+    return render_template("admin/users.html", page=page, form=form, status=status, q=q)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

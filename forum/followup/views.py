@@ -8,13 +8,15 @@ from flask_login import current_user
 from forum.auth import role_required
 from forum.domain_errors import ValidationError
 from forum.extensions import db
-from forum.followup import flags
+from forum.followup import flags, overdue
 from forum.followup import holidays as holiday_list
 from forum.followup import report as reports
 from forum.followup.cli import scan_command
 from forum.followup.forms import AssignForm, EscalateForm, HolidayForm, ResolveForm
+from forum.followup.rules import Rules, load_calendar
 from forum.forms import ActionForm, commit_change
-from forum.models import Category, Office, utcnow
+from forum.labels import label
+from forum.models import Category, Flag, Idea, Office, utcnow
 from forum.validation import query_int
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
@@ -25,18 +27,20 @@ bp.cli.add_command(scan_command)
 @role_required("staff", "admin")
 def dashboard():
     """Open flags (filterable, oldest first) and the response-time report with charts."""
-    try:
-        filters = flags.parse_flag_filters(request.args)
-    except ValidationError as exc:
-        flash(exc.message, "error")
-        filters = {"status": "open", "office": None}
+    filters = _flag_filters() or {"status": "open", "office": None}
+    sort = _flag_sort(request.args)
     page = db.paginate(
-        flags.flags_query(**filters), page=query_int(request.args, "page", 1), per_page=50, error_out=False
+        _sorted(flags.flags_query(**filters), sort),
+        page=query_int(request.args, "page", 1),
+        per_page=50,
+        error_out=False,
     )
     report = reports.cached_report(reports.cache_seconds(current_app.config))
     return render_template(
         "followup/dashboard.html",
         page=page,
+        sort=sort,
+        overdue=_overdue(page.items),
         filters={k: v for k, v in request.args.items() if k != "page" and v},
         report=report,
         answered_chart=reports.bar_chart(sorted(report["offices"], key=lambda r: -r["ideas"]), "share_answered"),
@@ -44,6 +48,49 @@ def dashboard():
         level_chart=reports.level_chart(report["offices"], report["levels"]),
         offices=db.session.scalars(sa.select(Office).order_by(Office.name)).all(),
         categories=db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
+    )
+
+
+def _flag_filters() -> dict | None:
+    """The flag list's filters from the query string; None (and a flashed message) when one is bad."""
+    try:
+        return flags.parse_flag_filters(request.args)
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        return None
+
+
+def _flag_sort(args) -> str:
+    """ "late" (most working days overdue first, the default) or "recent" (least overdue first)."""
+    return "recent" if args.get("sort") == "recent" else "late"
+
+
+def _sorted(query, sort: str):
+    # Overdue days grow with the idea's age (every unanswered idea has the same response clock), so
+    # ordering by posting time orders by lateness without computing the calendar for every flag.
+    if sort == "recent":
+        return query.order_by(None).order_by(Idea.created_at.desc(), Flag.id.desc())
+    return query
+
+
+def _overdue(flag_rows) -> dict[int, int]:
+    rules = Rules.from_config(current_app.config)
+    return overdue.working_days_overdue(flag_rows, rules, load_calendar(rules), utcnow())
+
+
+@bp.get("/flags.csv")
+@role_required("staff", "admin")
+def flags_csv():
+    """The flags the dashboard lists for the same filters and order, every page, as CSV."""
+    filters = _flag_filters()
+    if filters is None:
+        return redirect(url_for("followup.dashboard"))
+    rows = db.session.scalars(_sorted(flags.flags_query(**filters), _flag_sort(request.args))).unique().all()
+    body = overdue.flags_csv(rows, _overdue(rows), label)
+    return Response(
+        body.encode("utf-8"),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="followup-flags.csv"'},
     )
 
 
