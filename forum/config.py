@@ -103,6 +103,8 @@ class Config:
     SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS") or 12)
     # API tokens expire this many days after they were issued.
     API_TOKEN_DAYS = float(os.environ.get("API_TOKEN_DAYS") or 90)
+    # How long an emailed "choose a new password" link works.
+    PASSWORD_RESET_HOURS = float(os.environ.get("PASSWORD_RESET_HOURS") or 2)
     # Failed sign-ins per account (whatever the IP) and password changes per user, in Flask-Limiter's notation.
     LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT") or "10 per 15 minutes"
     PASSWORD_CHANGES_PER_USER = os.environ.get("PASSWORD_CHANGES_PER_USER") or "5 per hour"

@@ -42,3 +42,16 @@ class PasswordForm(FlaskForm):
     )
     password2 = PasswordField(_l("Repeat new password"), validators=[DataRequired(), EqualTo("password")])
     submit = SubmitField(_l("Change password"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    submit = SubmitField(_l("Send me a reset link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
+    )
+    password2 = PasswordField(_l("Repeat new password"), validators=[DataRequired(), EqualTo("password")])
+    submit = SubmitField(_l("Set the new password"))

@@ -8,9 +8,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from forum.accounts import password_reset, throttling
 from forum.accounts import service as accounts
-from forum.accounts import throttling
-from forum.accounts.forms import LoginForm, PasswordForm, ProfileForm, SignupForm
+from forum.accounts.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignupForm,
+)
 from forum.domain_errors import ValidationError
 from forum.extensions import db, limiter, login_manager
 from forum.forms import ActionForm, attach_error, commit_change
@@ -112,6 +119,45 @@ def signup():
             flash(_("Thank you. An administrator will approve your account; then you can log in."))
             return redirect(url_for("accounts.login"))
     return render_template("accounts/signup.html", form=form)
+
+
+def _reset_max_age() -> timedelta:
+    return timedelta(hours=float(current_app.config["PASSWORD_RESET_HOURS"]))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def forgot_password():
+    """Ask for a reset link by email; the answer is the same whether or not the address has an account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.profile"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        secret = current_app.config["SECRET_KEY"]
+        sent = commit_change(
+            form, lambda: password_reset.request_reset(form.email.data, secret, _reset_max_age(), utcnow())
+        )
+        if sent is not None:
+            flash(_("If an active account uses that email, a link to choose a new password is on its way."))
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password from an emailed link (signed, expiring, single use)."""
+    user = password_reset.user_for_token(token, current_app.config["SECRET_KEY"], _reset_max_age())
+    if user is None:
+        flash(_("This reset link has expired or was already used. Ask for a new one."), "error")
+        return redirect(url_for("accounts.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit() and commit_change(
+        form, lambda: password_reset.reset_password(user, form.password.data)
+    ):
+        flash(_("Your password is changed. Log in with the new one."))
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, user=user)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
