@@ -24,6 +24,9 @@ first view under 2 s.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import pstats
 import random
 import statistics
 import sys
@@ -41,7 +44,7 @@ from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.followup import report as reports  # noqa: E402
 from forum.followup.rules import Rules  # noqa: E402
-from forum.followup.scan import scan  # noqa: E402
+from forum.followup.scan import decision_days, scan  # noqa: E402
 from forum.models import (  # noqa: E402
     Adoption,
     Category,
@@ -203,11 +206,29 @@ def timed(fn):
     return time.perf_counter() - start, value
 
 
+def profile_first_view(client, query: dict) -> None:
+    """cProfile of one uncached impact page view: the project's functions by cumulative time, then the
+functions that spent the most time themselves."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    response = client.get("/followup/impact/", query_string=query)
+    profiler.disable()
+    assert response.status_code == 200, response.status_code
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"forum/", 12)  # the project's own functions
+    stats.sort_stats("tottime").print_stats(12)  # where the time is actually spent
+    print(out.getvalue())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ideas", type=int, default=100_000)
     parser.add_argument("--offices", type=int, default=500)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--profile", action="store_true", help="print the top of a cProfile of the impact report's first view"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -245,7 +266,7 @@ def main() -> None:
             base = statistics.median(timed(baseline)[0] for _ in range(5))
 
             def run_scan(now):
-                result = scan(now, Rules.from_config(app.config))
+                result = scan(now, Rules.from_config(app.config), decision_days(app.config))
                 db.session.commit()
                 return result
 
@@ -280,6 +301,8 @@ def main() -> None:
                 f"lifecycle seeded in {t:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in lifecycle_rows.items())
             )
             query = {"since": "2026-01-01", "until": "2026-12-31"}
+            if args.profile:
+                profile_first_view(client, {**query, "since": "2026-01-02"})  # another key: not cached
             t, response = timed(lambda: client.get("/followup/impact/", query_string=query))
             assert response.status_code == 200, response.status_code
             impact_first = t

@@ -53,6 +53,9 @@ class Config:
     FOLLOWUP_RESPONSE_DAYS = int(os.environ.get("FOLLOWUP_RESPONSE_DAYS") or 7)
     FOLLOWUP_ESCALATE_DAYS = int(os.environ.get("FOLLOWUP_ESCALATE_DAYS") or 7)
     FOLLOWUP_WEEKEND = os.environ.get("FOLLOWUP_WEEKEND") or "fri,sat"
+    # The decision clock: working days after an idea's first answer before it is flagged "stalled" if it is
+    # still open or under review.
+    FOLLOWUP_DECISION_DAYS = int(os.environ.get("FOLLOWUP_DECISION_DAYS") or 20)
     # Seconds between in-app follow-up scans; 0 turns the scheduler off.
     FOLLOWUP_SCAN_INTERVAL = int(os.environ.get("FOLLOWUP_SCAN_INTERVAL") or 900)
     # Working days, deadlines and holidays are local dates in this zone.

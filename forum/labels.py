@@ -22,6 +22,9 @@ LABELS = {
     "disabled": _l("disabled"),
     "deactivated": _l("deactivated"),
     "resolved": _l("resolved"),
+    # flag kinds: the two follow-up clocks
+    "unanswered": _l("waiting for a first answer"),
+    "stalled": _l("waiting for a decision"),
 }
 
 

@@ -17,6 +17,8 @@ IDEA_STATUSES = ("open", "under_review", "piloting", "implemented", "replicated"
 CLOSED_REASONS = ("declined", "duplicate", "withdrawn")
 # Where another office's adoption of an idea stands.
 ADOPTION_STATUSES = ("started", "running", "dropped")
+# The two follow-up clocks (SPEC section 7): no senior answer yet; answered but not decided in time.
+FLAG_KINDS = ("unanswered", "stalled")
 USER_STATUSES = ("pending", "active", "deactivated")
 
 
@@ -279,12 +281,15 @@ class SearchOutbox(db.Model):
 
 
 class Flag(db.Model):
-    """A follow-up flag: an idea no senior user has answered in time. One per idea."""
+    """A follow-up flag: an idea no senior user answered in time (kind "unanswered"), or one answered but
+    not decided in time (kind "stalled"). At most one of each kind per idea."""
 
     __tablename__ = "followup_flags"
+    # Unique per kind: two scans racing cannot both flag the same idea for the same clock.
+    __table_args__ = (sa.UniqueConstraint("idea_id", "kind", name="uq_followup_flags_idea_kind"),)
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    # Unique: two scans racing cannot both flag the same idea.
-    idea_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ideas.id"), unique=True)
+    idea_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ideas.id"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="unanswered", server_default="unanswered")
     reason: so.Mapped[str] = so.mapped_column(sa.String(300))
     level: so.Mapped[int] = so.mapped_column(default=0)
     assigned_office_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("offices.id"), index=True)

@@ -28,7 +28,9 @@ def answering_offices(idea: Idea) -> set[int]:
     """Offices whose senior officials stop the idea's clock: the responsible chain and the flag's chain."""
     tree = OfficeTree.lazy()
     offices = set(tree.chain(tree.responsible(idea.category.office_id, idea.office_id)))
-    flag_office = db.session.scalar(sa.select(Flag.assigned_office_id).where(Flag.idea_id == idea.id))
+    flag_office = db.session.scalar(
+        sa.select(Flag.assigned_office_id).where(Flag.idea_id == idea.id, Flag.kind == "unanswered")
+    )
     if flag_office is not None:
         offices.update(tree.chain(flag_office))
     return offices

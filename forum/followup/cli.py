@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from forum.extensions import db
 from forum.followup.rules import Rules
-from forum.followup.scan import scan
+from forum.followup.scan import decision_days, scan
 from forum.models import utcnow
 
 
@@ -27,10 +27,10 @@ def parse_now(value: str | None) -> datetime:
 @click.option("--now", "now_text", default=None, help="Evaluate as of this ISO 8601 time (default: now).")
 @with_appcontext
 def scan_command(now_text: str | None) -> None:
-    """Flag and escalate unanswered ideas as of --now; idempotent, safe to run concurrently."""
+    """Flag and escalate unanswered and undecided ideas as of --now; idempotent, safe to run concurrently."""
     now = parse_now(now_text)
     try:
-        result = scan(now, Rules.from_config(current_app.config))
+        result = scan(now, Rules.from_config(current_app.config), decision_days(current_app.config))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -16,9 +16,10 @@ from forum.domain_errors import Conflict, Forbidden, NotFound, ValidationError
 from forum.effects import after_commit
 from forum.extensions import db
 from forum.followup import report
+from forum.followup.scan import UNDECIDED
 from forum.followup.sql import lock_flags
 from forum.limits import NOTE_MAX
-from forum.models import Comment, Flag, FlagEvent, Idea, Office, User
+from forum.models import FLAG_KINDS, Comment, Flag, FlagEvent, Idea, Office, User
 from forum.notifications.service import notify
 from forum.validation import clean_text, id_or_404, parse_int
 
@@ -28,8 +29,10 @@ ALREADY_RESOLVED, AT_ROOT = "already_resolved", "at_root"
 
 
 def record_response(idea: Idea, comment: Comment) -> None:
-    """A senior user answered the idea: resolve its open flag (if any)."""
-    flag = db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id, Flag.status == "open"))
+    """A senior user answered the idea: resolve its open "unanswered" flag (if any)."""
+    flag = db.session.scalar(
+        sa.select(Flag).where(Flag.idea_id == idea.id, Flag.kind == "unanswered", Flag.status == "open")
+    )
     if flag is None:
         return
     note = f"Answered by {comment.author.name}."
@@ -49,6 +52,49 @@ def record_response(idea: Idea, comment: Comment) -> None:
         )
     )
     db.session.flush()
+
+
+# The stages each clock runs in: a flag whose idea left them has nothing left to wait for.
+CLOCK_STAGES = {"unanswered": ("open",), "stalled": UNDECIDED}
+
+
+def record_status_change(idea: Idea, actor: User, now: datetime) -> int:
+    """The idea moved (lifecycle): resolve its open flags whose clock no longer runs, in the same
+    transaction as the move (the scan catches any other way out). Conditional on status, so a scan or a
+    staff member resolving the same flag at once cannot resolve it twice. Returns how many it resolved."""
+    done = 0
+    for kind, stages in CLOCK_STAGES.items():
+        if idea.status in stages and idea.deleted_at is None:
+            continue
+        action = "decided" if kind == "stalled" else "withdrawn"
+        note = f"The idea moved to {idea.status.replace('_', ' ')}."
+        rows = db.session.execute(
+            sa.update(Flag)
+            .where(Flag.idea_id == idea.id, Flag.kind == kind, Flag.status == "open")
+            .values(status="resolved", resolved_at=now, resolved_by_id=actor.id, resolution_note=note)
+            .returning(Flag.id, Flag.level, Flag.assigned_office_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        for row in rows:
+            db.session.add(
+                FlagEvent(
+                    flag_id=row.id,
+                    actor_id=actor.id,
+                    action=action,
+                    level=row.level,
+                    office_id=row.assigned_office_id,
+                    note=note,
+                    created_at=now,
+                )
+            )
+        done += len(rows)
+    if done:
+        db.session.flush()
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, Flag) and obj.idea_id == idea.id:
+                db.session.expire(obj)
+        after_commit(report.invalidate_cache)
+    return done
 
 
 def get_flag(flag_id: object) -> Flag:
@@ -167,6 +213,7 @@ def escalate_flag(flag: Flag, actor: User, note: object, now: datetime) -> Flag:
 def flags_query(
     *,
     status: str | None = "open",
+    kind: str | None = None,
     office: str | None = None,
     level: int | None = None,
     category: int | None = None,
@@ -183,6 +230,8 @@ def flags_query(
     )
     if status:
         query = query.where(Flag.status == status)
+    if kind:
+        query = query.where(Flag.kind == kind)
     if office:
         query = query.join(Office, Office.id == Flag.assigned_office_id).where(Office.code == office)
     if level is not None:
@@ -192,12 +241,29 @@ def flags_query(
     return query
 
 
+def open_counts() -> dict[str, dict[int, int]]:
+    """Open flags per kind and level, live (the dashboard's side-by-side summary): one grouped query."""
+    counts: dict[str, dict[int, int]] = {kind: {} for kind in FLAG_KINDS}
+    rows = db.session.execute(
+        sa.select(Flag.kind, Flag.level, sa.func.count(Flag.id))
+        .where(Flag.status == "open")
+        .group_by(Flag.kind, Flag.level)
+    )
+    for kind, level, count in rows:
+        counts.setdefault(kind, {})[level] = count
+    return counts
+
+
 def parse_flag_filters(args: Mapping[str, str]) -> dict:
     """Turn query-string filters into flags_query() arguments; bad values raise ValidationError."""
     status = args.get("status") or "open"
     if status not in FLAG_STATUSES and status != "all":
         raise ValidationError("status", "status must be open, resolved or all")
     filters: dict = {"status": None if status == "all" else status, "office": args.get("office") or None}
+    kind = args.get("kind") or None
+    if kind is not None and kind not in FLAG_KINDS:
+        raise ValidationError("kind", f"kind must be one of {', '.join(FLAG_KINDS)}")
+    filters["kind"] = kind
     if filters["office"] and db.session.scalar(sa.select(Office.id).where(Office.code == filters["office"])) is None:
         raise ValidationError("office", "office does not exist")
     for name in ("level", "category"):

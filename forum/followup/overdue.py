@@ -21,7 +21,7 @@ def due_at(flag: Flag, rules: Rules, calendar: WorkCalendar) -> datetime:
     An unanswered idea was due FOLLOWUP_RESPONSE_DAYS working days after it was posted; any other kind of
     flag (a stalled decision) is raised by the scan when its own deadline passes, so it was due when raised.
     """
-    if getattr(flag, "kind", "unanswered") == "unanswered":
+    if flag.kind == "unanswered":
         return calendar.due_at(flag.idea.created_at, rules.response_days)
     return flag.created_at
 
@@ -38,7 +38,7 @@ def working_days_overdue(flags: Iterable[Flag], rules: Rules, calendar: WorkCale
 
 
 CSV_COLUMNS = (
-    "reference", "title", "category", "posted", "level", "waiting_on", "status",
+    "reference", "title", "category", "posted", "kind", "level", "waiting_on", "status",
     "working_days_overdue", "flagged_at", "resolved_at", "resolution_note",
 )  # fmt: skip
 
@@ -52,7 +52,7 @@ def flags_csv(flags: list[Flag], overdue: dict[int, int], status_label) -> str:
     for flag in flags:
         idea = flag.idea
         row = [
-            idea.reference, idea.title, idea.category.name, idea.created_at.date().isoformat(), flag.level,
+            idea.reference, idea.title, idea.category.name, idea.created_at.date().isoformat(), flag.kind, flag.level,
             flag.assigned_office.name, status_label(flag.status), overdue.get(flag.id, 0),
             flag.created_at.isoformat(), flag.resolved_at.isoformat() if flag.resolved_at else "",
             flag.resolution_note or "",

@@ -3,7 +3,8 @@
 An idea counts for the office responsible for it at level 0 (see rules.responsible_office_id),
 so an office's row says how it handled the ideas that were its to answer; "open flags by level"
 counts the open flags on those ideas at each level (a level-2 flag means it escalated twice past
-that office). Ideas by senior users and deleted ideas are left out, as the scan leaves them out.
+that office). "Waiting for a decision" counts the open "stalled" flags (answered, not decided in
+time) the same way, beside them. Ideas by senior users and deleted ideas are left out, as the scan leaves them out.
 Times to first senior response are calendar days, over the answered ideas only.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from forum.extensions import db
@@ -46,14 +48,17 @@ class _Group:
     answered: int = 0
     waits: list[float] = field(default_factory=list)
     open_flags: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    stalled: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
-    def add(self, wait_days: float | None, flag_level: int | None) -> None:
+    def add(self, wait_days: float | None, flag_level: int | None, stalled_level: int | None = None) -> None:
         self.ideas += 1
         if wait_days is not None:
             self.answered += 1
             self.waits.append(max(0.0, float(wait_days)))
         if flag_level is not None:
             self.open_flags[flag_level] += 1
+        if stalled_level is not None:
+            self.stalled[stalled_level] += 1
 
     def row(self, key: str, name: str, levels: list[int]) -> dict:
         waits = sorted(self.waits)
@@ -68,6 +73,8 @@ class _Group:
             "p90_days": round(p90, 2) if p90 is not None else None,
             "open_flags": {str(level): self.open_flags.get(level, 0) for level in levels},
             "open_flags_total": sum(self.open_flags.values()),
+            "stalled_flags": {str(level): self.stalled.get(level, 0) for level in levels},
+            "stalled_flags_total": sum(self.stalled.values()),
         }
 
 
@@ -79,20 +86,28 @@ def _wait_days():
     return sa.func.julianday(Idea.first_response_at) - sa.func.julianday(Idea.created_at)
 
 
+def _open_flag(flag, kind: str) -> sa.ColumnElement[bool]:
+    return sa.and_(flag.idea_id == Idea.id, flag.kind == kind, flag.status == "open")
+
+
 def compute_report(now: datetime) -> dict:
     """Ideas, share answered, median and p90 days to first senior response, open flags by level."""
     tree = OfficeTree.load()
+    # One outer join per kind, each to its open flag only (at most one per idea and kind): no row doubles.
+    unanswered, stalled = so.aliased(Flag), so.aliased(Flag)
     rows = db.session.execute(
         sa.select(
             Idea.office_id,
             Idea.category_id,
             Category.office_id.label("category_office_id"),
             _wait_days().label("wait_days"),
-            sa.case((Flag.status == "open", Flag.level), else_=None).label("flag_level"),
+            unanswered.level.label("flag_level"),
+            stalled.level.label("stalled_level"),
         )
         .join(User, User.id == Idea.author_id)
         .join(Category, Category.id == Idea.category_id)
-        .outerjoin(Flag, Flag.idea_id == Idea.id)
+        .outerjoin(unanswered, _open_flag(unanswered, "unanswered"))
+        .outerjoin(stalled, _open_flag(stalled, "stalled"))
         .where(Idea.deleted_at.is_(None), User.role != "senior")
     )
     by_office: dict[int, _Group] = defaultdict(_Group)
@@ -101,8 +116,8 @@ def compute_report(now: datetime) -> dict:
     for r in rows:
         office_id = tree.responsible(r.category_office_id, r.office_id)
         for group in (by_office[office_id], by_category[r.category_id], total):
-            group.add(r.wait_days, r.flag_level)
-    levels = list(range(max(total.open_flags, default=0) + 1))
+            group.add(r.wait_days, r.flag_level, r.stalled_level)
+    levels = list(range(max([*total.open_flags, *total.stalled], default=0) + 1))
     offices = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_(list(by_office) or [0])))}
     categories = {c.id: c for c in db.session.scalars(sa.select(Category))}
     office_rows = [by_office[i].row(offices[i].code, offices[i].name, levels) for i in by_office]
@@ -163,13 +178,17 @@ def report_csv(report: dict) -> str:
     out.write("\ufeff")  # a BOM (utf-8-sig): without it Excel reads UTF-8 as ANSI and garbles Bangla
     writer = csv.writer(out, lineterminator="\r\n")
     level_columns = [f"open_flags_level_{level}" for level in report["levels"]]
-    writer.writerow([*CSV_COLUMNS, *level_columns, "open_flags_total"])
+    stalled_columns = [f"stalled_flags_level_{level}" for level in report["levels"]]
+    writer.writerow([*CSV_COLUMNS, *level_columns, "open_flags_total", *stalled_columns, "stalled_flags_total"])
     lines = [("office", r) for r in report["offices"]] + [("category", r) for r in report["categories"]]
     for group, row in [*lines, ("total", report["totals"])]:
         values = [group] + [row[c] for c in CSV_COLUMNS[1:]]
         values = ["" if v is None else v for v in values]
         flags = [row["open_flags"][str(level)] for level in report["levels"]]
-        writer.writerow([_safe_cell(v) for v in values] + flags + [row["open_flags_total"]])
+        stalled = [row["stalled_flags"][str(level)] for level in report["levels"]]
+        writer.writerow(
+            [_safe_cell(v) for v in values] + flags + [row["open_flags_total"]] + stalled + [row["stalled_flags_total"]]
+        )
     return out.getvalue()
 
 
@@ -196,18 +215,22 @@ def bar_chart(rows: list[dict], value_key: str, limit: int = 15, width: int = 42
     return {"bars": bars, "height": max(1, len(bars)) * (bar + 6), "bar": bar, "width": width}
 
 
-def level_chart(rows: list[dict], levels: list[int], limit: int = 15, width: int = 420, bar: int = 18) -> dict:
-    """Stacked bars of open flags by level for the offices with the most open flags."""
-    rows = sorted((r for r in rows if r["open_flags_total"]), key=lambda r: -r["open_flags_total"])[:limit]
-    top = max((r["open_flags_total"] for r in rows), default=0) or 1
+def level_chart(
+    rows: list[dict], levels: list[int], limit: int = 15, width: int = 420, bar: int = 18, kind: str = "open_flags"
+) -> dict:
+    """Stacked bars of open flags by level for the offices with the most open flags; `kind` picks the
+    clock: "open_flags" (waiting for a first answer) or "stalled_flags" (waiting for a decision)."""
+    total = f"{kind}_total"
+    rows = sorted((r for r in rows if r[total]), key=lambda r: -r[total])[:limit]
+    top = max((r[total] for r in rows), default=0) or 1
     lines = []
     for i, r in enumerate(rows):
         x, parts = 0.0, []
         for level in levels:
-            count = r["open_flags"][str(level)]
+            count = r[kind][str(level)]
             w = round(width * count / top, 1)
             if count:
                 parts.append({"level": level, "count": count, "x": x, "w": w})
             x += w
-        lines.append({"label": r["name"], "total": r["open_flags_total"], "y": i * (bar + 6), "parts": parts})
+        lines.append({"label": r["name"], "total": r[total], "y": i * (bar + 6), "parts": parts})
     return {"lines": lines, "height": max(1, len(lines)) * (bar + 6), "bar": bar, "width": width}

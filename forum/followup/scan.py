@@ -1,5 +1,12 @@
 """The follow-up scan: flag, escalate and auto-resolve every tracked idea as of a moment, set-based.
 
+Two clocks run through the same statements (SPEC section 7, flag `kind`):
+- "unanswered": no senior answer FOLLOWUP_RESPONSE_DAYS working days after the idea was posted;
+- "stalled": answered, but still open or under review FOLLOWUP_DECISION_DAYS working days after its
+  first answer.
+Both are assigned to the responsible office, escalate up the tree every FOLLOWUP_ESCALATE_DAYS working
+days, notify its seniors, and resolve themselves when their clock stops.
+
 The rules it applies live in rules.py; this module only turns them into few, large statements.
 Every function flushes and never commits; the caller (the CLI or the scheduler) commits once.
 """
@@ -7,10 +14,12 @@ Every function flushes and never commits; the caller (the CLI or the scheduler) 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from forum.effects import after_commit
 from forum.extensions import db
@@ -28,6 +37,10 @@ from forum.followup.rules import (
 from forum.followup.sql import dialect, lock_flags, upsert, utc_day
 from forum.models import Category, Flag, FlagEvent, Idea, Office, User, UTCDateTime
 from forum.notifications.service import notify
+
+# The stages the decision clock runs on (lifecycle.service.UNDECIDED; follow-up may not import services).
+UNDECIDED = ("open", "under_review")
+DECISION_DAYS_DEFAULT = 20
 
 # Above this many flags for one office in one scan, its seniors get one digest instead of one note each.
 DIGEST_OVER = 10
@@ -49,6 +62,53 @@ class ScanResult:
             f"followup scan as of {self.now.isoformat()}: {self.raised} raised, {self.escalated} escalated, "
             f"{self.resolved} resolved, {self.notified} notifications, {self.open_flags} open flags"
         )
+
+
+def decision_days(config: Mapping) -> int:
+    """FOLLOWUP_DECISION_DAYS from the app config, read at the edge (CLI, scheduler, bench)."""
+    return max(1, int(config.get("FOLLOWUP_DECISION_DAYS") or DECISION_DAYS_DEFAULT))
+
+
+def decided_condition(now: datetime) -> sa.ColumnElement[bool]:
+    """SQL: the ideas the decision clock runs on as of `now` (needs Idea joined to its author): answered
+    (by the follow-up rule), still open or under review, not deleted, by a user who is not senior."""
+    return sa.and_(
+        Idea.status.in_(UNDECIDED),
+        Idea.deleted_at.is_(None),
+        Idea.first_response_at.is_not(None),
+        Idea.first_response_at <= now,
+        User.role != "senior",
+    )
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One kind of flag: which ideas it runs on, from which moment, after how many working days."""
+
+    kind: str
+    condition: Callable[[datetime], sa.ColumnElement[bool]]
+    start: so.InstrumentedAttribute
+    days: int
+    schedule: Schedule
+
+    def reason(self, due: datetime) -> str:
+        if self.kind == "stalled":
+            return (
+                f"Answered but not decided within {self.days} working days of the first answer "
+                f"(due {due:%Y-%m-%d %H:%M} UTC)."
+            )
+        return f"No senior response within {self.days} working days (due {due:%Y-%m-%d %H:%M} UTC)."
+
+
+def clocks(rules: Rules, days_to_decide: int) -> list[Clock]:
+    """The two clocks over one calendar: the decision clock is the first clock's schedule started at
+    the first answer, with FOLLOWUP_DECISION_DAYS in place of FOLLOWUP_RESPONSE_DAYS."""
+    calendar = load_calendar(rules)
+    decision_rules = replace(rules, response_days=days_to_decide)
+    return [
+        Clock("unanswered", tracked_condition, Idea.created_at, rules.response_days, Schedule(rules, calendar)),
+        Clock("stalled", decided_condition, Idea.first_response_at, days_to_decide, Schedule(decision_rules, calendar)),
+    ]
 
 
 _scan_meta = sa.MetaData()
@@ -79,18 +139,22 @@ def _lock_scan() -> None:
 
 
 def _auto_resolve(now: datetime) -> int:
-    """Resolve open flags whose idea was answered, closed or deleted; two set-based UPDATEs."""
+    """Resolve open flags whose clock stopped: set-based UPDATEs, one per (kind, cause)."""
     flags = Flag.__table__
     answered = sa.select(Idea.id).where(Idea.first_response_at.is_not(None), Idea.first_response_at <= now)
     gone = sa.select(Idea.id).where(sa.or_(Idea.deleted_at.is_not(None), Idea.status != "open"))
+    # The lifecycle resolves a stalled flag when it moves the idea (flags.record_status_change); this
+    # catches every other way out of open/under review (and deletions).
+    decided = sa.select(Idea.id).where(sa.or_(Idea.deleted_at.is_not(None), Idea.status.not_in(UNDECIDED)))
     count = 0
-    for action, ideas, note in (
-        ("answered", answered, "A senior user answered the idea."),
-        ("withdrawn", gone, "The idea was closed, moved out of 'open' or deleted."),
+    for kind, action, ideas, note in (
+        ("unanswered", "answered", answered, "A senior user answered the idea."),
+        ("unanswered", "withdrawn", gone, "The idea was closed, moved out of 'open' or deleted."),
+        ("stalled", "decided", decided, "The idea moved on from open / under review, or was deleted."),
     ):
         rows = db.session.execute(
             sa.update(flags)
-            .where(flags.c.status == "open", flags.c.idea_id.in_(ideas))
+            .where(flags.c.status == "open", flags.c.kind == kind, flags.c.idea_id.in_(ideas))
             .values(status="resolved", resolved_at=now, resolution_note=note)
             .returning(flags.c.id, flags.c.level, flags.c.assigned_office_id)
         ).all()
@@ -107,17 +171,18 @@ def _auto_resolve(now: datetime) -> int:
     return count
 
 
-def _overdue_ideas(now: datetime, rules: Rules):
-    """Ideas that may need a new flag or an escalation, joined to what decides their schedule."""
+def _overdue_ideas(now: datetime, clock: Clock, rules: Rules):
+    """Ideas that may need a new flag of this clock's kind or an escalation, joined to what decides
+    their schedule."""
     base_office = responsible_office_column()
     query = (
         sa.select(Idea.id)
         .join(User, User.id == Idea.author_id)
         .join(Category, Category.id == Idea.category_id)
         .join(Office, Office.id == Idea.office_id)
-        .outerjoin(Flag, Flag.idea_id == Idea.id)
-        # Nothing is due before response_days calendar days have passed: a cheap index-friendly filter.
-        .where(tracked_condition(now), Idea.created_at < now - timedelta(days=rules.response_days))
+        .outerjoin(Flag, sa.and_(Flag.idea_id == Idea.id, Flag.kind == clock.kind))
+        # Nothing is due before `days` calendar days have passed: a cheap index-friendly filter.
+        .where(clock.condition(now), clock.start < now - timedelta(days=clock.days))
         # A flag can escalate only escalate_days (calendar) after it reached its level.
         .where(
             sa.or_(
@@ -126,60 +191,65 @@ def _overdue_ideas(now: datetime, rules: Rules):
             )
         )
     )
-    return query, utc_day(Idea.created_at), base_office
+    return query, utc_day(clock.start), base_office
 
 
-def scan(now: datetime, rules: Rules) -> ScanResult:
-    """Flag, escalate and auto-resolve every tracked idea as of `now`; idempotent for the same `now`.
+def scan(now: datetime, rules: Rules, days_to_decide: int = DECISION_DAYS_DEFAULT) -> ScanResult:
+    """Flag, escalate and auto-resolve every tracked idea as of `now`, on both clocks; idempotent for
+    the same `now`.
 
-    Set-based: one grouped SELECT, then per (creation day, responsible office) group the level due is
-    worked out in Python (working days, holidays, the tree), then one INSERT ... SELECT ... ON CONFLICT
-    DO NOTHING raises the new flags and one conditional UPDATE ... FROM escalates the others.
+    Set-based: per clock, one grouped SELECT, then per (start day, responsible office) group the level
+    due is worked out in Python (working days, holidays, the tree), then one INSERT ... SELECT ... ON
+    CONFLICT DO NOTHING raises the new flags and one conditional UPDATE ... FROM escalates the others.
     """
     result = ScanResult(now=now)
     _lock_scan()
     result.resolved = _auto_resolve(now)
-
-    query, day, base_office = _overdue_ideas(now, rules)
-    groups = db.session.execute(
-        query.with_only_columns(day.label("day"), base_office.label("base")).group_by(day, base_office)
-    ).all()
-    tree, schedule = OfficeTree.load(), Schedule(rules, load_calendar(rules))
-    rows = []
-    for group in groups:
-        created = datetime.combine(date.fromisoformat(group.day), datetime.min.time(), tzinfo=UTC)
-        chain = tree.chain(group.base)
-        level = schedule.level_at(created, len(chain) - 1, now)
-        if level is None:
-            continue
-        first_due = schedule.due(created, 0)
-        rows.append(
-            {
-                "day": group.day,
-                "base_office_id": group.base,
-                "level": level,
-                "office_id": chain[level],
-                "level_since": schedule.due(created, level),
-                "reason": f"No senior response within {rules.response_days} working days "
-                f"(due {first_due:%Y-%m-%d %H:%M} UTC).",
-            }
+    tree = OfficeTree.load()
+    any_rows = False
+    for clock in clocks(rules, days_to_decide):
+        query, day, base_office = _overdue_ideas(now, clock, rules)
+        groups = db.session.execute(
+            query.with_only_columns(day.label("day"), base_office.label("base")).group_by(day, base_office)
+        ).all()
+        schedule = clock.schedule
+        rows = []
+        for group in groups:
+            started = datetime.combine(date.fromisoformat(group.day), datetime.min.time(), tzinfo=UTC)
+            chain = tree.chain(group.base)
+            level = schedule.level_at(started, len(chain) - 1, now)
+            if level is None:
+                continue
+            rows.append(
+                {
+                    "day": group.day,
+                    "base_office_id": group.base,
+                    "level": level,
+                    "office_id": chain[level],
+                    "level_since": schedule.due(started, level),
+                    "reason": clock.reason(schedule.due(started, 0)),
+                }
+            )
+        raised, escalated = _write_flags(now, rows, clock, query, day, base_office) if rows else ([], [])
+        # Flags changed by hand left the schedule: they escalate on their own clock (writes its events).
+        escalated += _escalate_on_own_clock(now, clock, tree, rules)
+        any_rows = any_rows or bool(rows)
+        result.raised += len(raised)
+        result.escalated += len(escalated)
+        result.notified += _notify_offices(raised, "flag_raised", clock) + _notify_offices(
+            escalated, "flag_escalated", clock
         )
-    raised, escalated = _write_flags(now, rows, query, day, base_office) if rows else ([], [])
-    # Flags changed by hand left the posting-day schedule: they escalate on their own clock (writes its events).
-    escalated += _escalate_on_own_clock(now, schedule, tree)
-    if rows:
+    if any_rows:
         _record_level_events(now)
-    result.raised, result.escalated = len(raised), len(escalated)
-    result.notified = _notify_offices(raised, "flag_raised", rules) + _notify_offices(
-        escalated, "flag_escalated", rules
-    )
     result.open_flags = db.session.scalar(sa.select(sa.func.count(Flag.id)).where(Flag.status == "open"))
     _expire_flags()
     after_commit(report.invalidate_cache)
     return result
 
 
-def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tuple[list[dict], list[dict]]:
+def _write_flags(
+    now: datetime, rows: list[dict], clock: Clock, query, day, base_office
+) -> tuple[list[dict], list[dict]]:
     """Raise and escalate through the schedule table; returns the flags each statement changed."""
     connection = db.session.connection()
     _schedule.drop(connection, checkfirst=True)
@@ -194,6 +264,7 @@ def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tu
     new = query.where(Flag.id.is_(None)).join(s, on_schedule)
     new = new.with_only_columns(
         Idea.id,
+        sa.literal(clock.kind),
         s.c.reason,
         s.c.level,
         s.c.office_id,
@@ -201,11 +272,12 @@ def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tu
         sa.literal(now, UTCDateTime),
         s.c.level_since,
     )
-    # ON CONFLICT DO NOTHING: a racing scan (or a second run) cannot flag an idea twice.
+    # ON CONFLICT DO NOTHING: a racing scan (or a second run) cannot flag an idea twice on one clock.
+    columns = ["idea_id", "kind", "reason", "level", "assigned_office_id", "status", "created_at", "level_since"]
     insert = (
         upsert(flags)
-        .from_select(["idea_id", "reason", "level", "assigned_office_id", "status", "created_at", "level_since"], new)
-        .on_conflict_do_nothing(index_elements=["idea_id"])
+        .from_select(columns, new)
+        .on_conflict_do_nothing(index_elements=["idea_id", "kind"])
         .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
     )
     raised = [_changed(r) for r in connection.execute(insert)]
@@ -213,7 +285,7 @@ def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tu
     update = (
         sa.update(flags)
         .where(flags.c.idea_id == Idea.id, User.id == Idea.author_id, Category.id == Idea.category_id)
-        .where(Office.id == Idea.office_id, tracked_condition(now), on_schedule)
+        .where(Office.id == Idea.office_id, clock.condition(now), on_schedule, flags.c.kind == clock.kind)
         .where(flags.c.status == "open", s.c.level > flags.c.level, ~changed_by_hand_condition())
         .values(level=s.c.level, assigned_office_id=s.c.office_id, level_since=s.c.level_since)
         .returning(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id)
@@ -223,10 +295,10 @@ def _write_flags(now: datetime, rows: list[dict], query, day, base_office) -> tu
     return raised, escalated
 
 
-def _escalate_on_own_clock(now: datetime, schedule: Schedule, tree: OfficeTree) -> list[dict]:
-    """Escalate the open flags changed by hand: one office up from where staff put them, every
-    escalate_days working days after level_since. Few flags (hand-made), so one UPDATE per flag."""
-    rules = schedule.rules
+def _escalate_on_own_clock(now: datetime, clock: Clock, tree: OfficeTree, rules: Rules) -> list[dict]:
+    """Escalate the open flags of this kind changed by hand: one office up from where staff put them,
+    every escalate_days working days after level_since. Few flags (hand-made), so one UPDATE per flag."""
+    schedule = clock.schedule
     flags, events = Flag.__table__, FlagEvent.__table__
     # Start from the few hand-changed flags (one pass over the events), not from every open flag: joining
     # 64,000 open flags to their ideas cost 0.34 s per scan on PostgreSQL.
@@ -241,7 +313,8 @@ def _escalate_on_own_clock(now: datetime, schedule: Schedule, tree: OfficeTree) 
             sa.select(flags.c.id, flags.c.idea_id, flags.c.level, flags.c.assigned_office_id, flags.c.level_since)
             .join(Idea, Idea.id == flags.c.idea_id)
             .join(User, User.id == Idea.author_id)
-            .where(flags.c.id.in_(by_hand[start : start + 1000]), flags.c.status == "open", tracked_condition(now))
+            .where(flags.c.id.in_(by_hand[start : start + 1000]), flags.c.status == "open", clock.condition(now))
+            .where(flags.c.kind == clock.kind)
             # Cheap prefilter: nothing escalates before escalate_days calendar days.
             .where(flags.c.level_since <= now - timedelta(days=rules.escalate_days))
         ).all()
@@ -265,7 +338,8 @@ def _escalate_on_own_clock(now: datetime, schedule: Schedule, tree: OfficeTree) 
         if not moved:
             continue
         changed.append({"id": flag.id, "idea_id": flag.idea_id, "level": level, "office_id": office})
-        note = f"Still unanswered {rules.escalate_days} working days after it was last moved."
+        still = "undecided" if clock.kind == "stalled" else "unanswered"
+        note = f"Still {still} {rules.escalate_days} working days after it was last moved."
         events.append(
             {"flag_id": flag.id, "actor_id": None, "action": "escalated", "level": level, "office_id": office}
             | {"note": note, "created_at": now}
@@ -308,7 +382,7 @@ def _record_level_events(now: datetime) -> None:
     db.session.execute(sa.insert(events).from_select(columns, escalated))
 
 
-def _notify_offices(changed: list[dict], kind: str, rules: Rules) -> int:
+def _notify_offices(changed: list[dict], kind: str, clock: Clock) -> int:
     """Tell the senior users of each assigned office; one note per idea, or a digest for many."""
     if not changed:
         return 0
@@ -337,20 +411,28 @@ def _notify_offices(changed: list[dict], kind: str, rules: Rules) -> int:
         for user in seniors[office_id]:
             if len(rows) > DIGEST_OVER:
                 verb = "were flagged to" if kind == "flag_raised" else "were escalated to"
-                notify(user, kind, None, f"{len(rows)} ideas without a senior response {verb} {office.name}.")
+                what = "answered but not decided in time" if clock.kind == "stalled" else "without a senior response"
+                notify(user, kind, None, f"{len(rows)} ideas {what} {verb} {office.name}.")
                 sent += 1
                 continue
             for row in rows:
                 idea = ideas[row["idea_id"]]
-                notify(user, kind, idea, _note_text(kind, idea, office, row["level"], rules))
+                notify(user, kind, idea, _note_text(kind, idea, office, row["level"], clock))
                 sent += 1
     return sent
 
 
-def _note_text(kind: str, idea: Idea, office: Office, level: int, rules: Rules) -> str:
+def _note_text(kind: str, idea: Idea, office: Office, level: int, clock: Clock) -> str:
+    if clock.kind == "stalled":
+        if kind == "flag_raised":
+            return (
+                f"{idea.reference} “{idea.title}” was answered but has had no decision for {clock.days} working "
+                f"days; it is now waiting on {office.name} for a decision."
+            )
+        return f"{idea.reference} “{idea.title}” is still undecided and was escalated to {office.name} (level {level})."
     if kind == "flag_raised":
         return (
-            f"{idea.reference} “{idea.title}” has had no senior response for {rules.response_days} working days; "
+            f"{idea.reference} “{idea.title}” has had no senior response for {clock.days} working days; "
             f"it is now waiting on {office.name}."
         )
     return f"{idea.reference} “{idea.title}” is still unanswered and was escalated to {office.name} (level {level})."

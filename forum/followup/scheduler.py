@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import Flask
 
 from forum.followup.rules import Rules
-from forum.followup.scan import ScanResult, scan
+from forum.followup.scan import ScanResult, decision_days, scan
 from forum.leases import run_leased, start_leased_job
 
 LEASE_NAME = "followup_scan"
@@ -35,4 +35,4 @@ def run_scheduled_scan(app: Flask, holder: str, interval: int, now: datetime | N
 
 
 def _scan_job(app: Flask):
-    return lambda now: scan(now, Rules.from_config(app.config))
+    return lambda now: scan(now, Rules.from_config(app.config), decision_days(app.config))

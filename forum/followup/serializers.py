@@ -8,6 +8,7 @@ def flag_dict(flag: Flag) -> dict:
     return {
         "id": flag.id,
         "idea_id": flag.idea_id,
+        "kind": flag.kind,
         "reference": flag.idea.reference,
         "title": flag.idea.title,
         "reason": flag.reason,

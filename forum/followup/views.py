@@ -46,6 +46,8 @@ def dashboard():
         answered_chart=reports.bar_chart(sorted(report["offices"], key=lambda r: -r["ideas"]), "share_answered"),
         wait_chart=reports.bar_chart(sorted(report["offices"], key=lambda r: -r["ideas"]), "median_days"),
         level_chart=reports.level_chart(report["offices"], report["levels"]),
+        stalled_chart=reports.level_chart(report["offices"], report["levels"], kind="stalled_flags"),
+        open_counts=flags.open_counts(),
         offices=db.session.scalars(sa.select(Office).order_by(Office.name)).all(),
         categories=db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
     )

@@ -31,7 +31,7 @@ def waiting_on(idea: Idea, rules: Rules) -> dict | None:
     schedule = Schedule(rules, load_calendar(rules))
     tree = OfficeTree.lazy()
     chain = tree.chain(tree.responsible(idea.category.office_id, idea.office_id))
-    flag = db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id))
+    flag = db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id, Flag.kind == "unanswered"))
     tracked = is_tracked(idea)
     state = {
         "reference": idea.reference,

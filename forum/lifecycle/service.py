@@ -23,7 +23,9 @@ import sqlalchemy.orm as so
 from forum.accounts.service import office_by_code
 from forum.domain_errors import Forbidden, NotFound, ValidationError
 from forum.extensions import db
+from forum.followup.flags import record_status_change
 from forum.followup.rules import OfficeTree
+from forum.followup.scan import UNDECIDED as FOLLOWUP_UNDECIDED
 from forum.models import (
     ADOPTION_STATUSES,
     CLOSED_REASONS,
@@ -53,7 +55,7 @@ MOVES: dict[str, tuple[str, ...]] = {
     "closed": ("open",),
 }
 # Before a decision: the stages the decision clock runs on, and the ones an author may withdraw from.
-UNDECIDED = ("open", "under_review")
+UNDECIDED = FOLLOWUP_UNDECIDED
 # Moves that count as a decision for the report (an author withdrawing is not one).
 DECIDED = ("piloting", "implemented", "replicated", "closed")
 
@@ -180,6 +182,8 @@ def change_status(
         _merge_into(idea, target)
     _changed(idea)
     db.session.flush()
+    # The follow-up clocks stop when the idea moves on: its flags resolve in this same transaction.
+    record_status_change(idea, actor, now)
     if idea.author_id != actor.id:
         notify(idea.author, "status", idea, f"{actor.name} moved your idea “{idea.title}” to {_label(status)}: {note}")
     return idea

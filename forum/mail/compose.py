@@ -62,7 +62,12 @@ def write_notification(session: so.Session, note: Notification, kind: str) -> Wr
         idea = note.idea
         comment = session.get(Comment, note.comment_id) if note.comment_id else None
         actor = comment.author if comment is not None else None
-        flag = session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id)) if kind == "flag" and idea else None
+        # The newest flag is the one this note is about (an idea may have one per clock).
+        flag = (
+            session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id).order_by(Flag.id.desc()).limit(1))
+            if kind == "flag" and idea
+            else None
+        )
         link = None
         if idea is not None:
             link = absolute_url("ideas.show", idea_id=idea.id, _anchor=f"c{comment.id}" if comment else None)

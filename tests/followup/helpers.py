@@ -44,10 +44,10 @@ def run_scan(runner, now):
     return result.output
 
 
-def flag_of(idea):
-    """The idea's flag as the database has it now (or None)."""
+def flag_of(idea, kind="unanswered"):
+    """The idea's flag of that kind (clock) as the database has it now (or None)."""
     db.session.expire_all()
-    return db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id))
+    return db.session.scalar(sa.select(Flag).where(Flag.idea_id == idea.id, Flag.kind == kind))
 
 
 def notes(user, kind=None):
