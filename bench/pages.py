@@ -43,7 +43,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "Bench-pass-123"
+PASSWORD = "quiet-harbour-lantern-42"
 BENCH_EMAIL = "bench@bench.gov"
 TARGET_SHARE = 0.25  # the idea page should reach a quarter of the bare endpoint's throughput
 

@@ -21,6 +21,13 @@ def after_commit(fn: Callable[..., Any], *args: Any) -> None:
     db.session.info.setdefault(_KEY, []).append((fn, args))
 
 
+def after_commit_once(fn: Callable[..., Any], *args: Any) -> None:
+    """Like after_commit, but a second call with the same fn and args in one transaction adds nothing."""
+    effects = db.session.info.setdefault(_KEY, [])
+    if (fn, args) not in effects:
+        effects.append((fn, args))
+
+
 def _run(session) -> None:
     effects = session.info.pop(_KEY, [])
     for fn, args in effects:

@@ -346,6 +346,14 @@ class JobLease(db.Model):
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
 
 
+class CacheVersion(db.Model):
+    """A counter that names the current state of a set of rows for the page caches (see forum/ideas/cache.py)."""
+
+    __tablename__ = "cache_versions"
+    name: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    value: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
 class Mention(db.Model):
     """Someone named with @ in an idea or a comment; on a waiting idea, a senior mentioned is 'asked'."""
 
@@ -402,6 +410,8 @@ class MailOutbox(db.Model):
     # True once the server refused it for good (bad address): kept for the record, never retried.
     failed: so.Mapped[bool] = so.mapped_column(default=False)
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+
+
 class IdeaStatusChange(db.Model):
     """One move of an idea through its lifecycle: the idea's history, shown as a timeline."""
 

@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,8 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from forum.ideas import versions
+from forum.localtime import viewer_zone
 from forum.models import Idea, User
 
 DEFAULT_SIZE = 256
@@ -151,7 +153,7 @@ class RenderedIdea:
 
 def rendered(idea: Idea) -> RenderedIdea:
     """The idea's shared HTML, from the cache when the idea has not changed since it was rendered."""
-    key = (idea.id, idea.version, str(get_locale()), request.script_root)
+    key = (idea.id, idea.version, str(get_locale()), viewer_zone().key, request.script_root)
     cache = _cache()
     page = cache.get(key)
     if page is None:
@@ -160,7 +162,25 @@ def rendered(idea: Idea) -> RenderedIdea:
     return page
 
 
-# Both renderers work without the request's template context: no current_user, no CSRF token can leak in.
+def rendered_list(filters: Hashable, render: Callable[[], dict[str, Any]]) -> Markup:
+    """The idea list's content for these filters (and page), rendered only when the list has changed.
+
+    `render` returns the template's context; it runs (queries and all) only on a miss. The key holds the
+    list's version (forum/ideas/versions.py, bumped after every change a row shows), so a change made by
+    any process is seen at once; the language and the viewer's time zone, which the rows are written in.
+    """
+    key = ("list", versions.version(), str(get_locale()), viewer_zone().key, request.script_root, filters)
+    cache = _cache()
+    html = cache.get(key)
+    if html is None:
+        template = current_app.jinja_env.get_template("ideas/_listing.html")
+        # Safe: an autoescaped template.
+        html = Markup(template.render(render()))  # nosec B704
+        cache.set(key, html)
+    return html
+
+
+# The renderers work without the request's template context: no current_user, no CSRF token can leak in.
 
 
 def _render_head(idea: Idea) -> Markup:

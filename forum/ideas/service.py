@@ -18,6 +18,7 @@ from forum.domain_errors import Forbidden, NotFound, ValidationError
 from forum.extensions import db
 from forum.followup.answers import counts_as_answer
 from forum.followup.flags import record_response
+from forum.ideas import versions
 from forum.ideas.rendering import render_markdown
 from forum.ideas.serializers import comment_dict
 from forum.lifecycle import service as lifecycle
@@ -65,6 +66,7 @@ def update_category(category: Category, name: str, office_code: str | None) -> C
         raise ValidationError("name", f"a category named '{name}' already exists")
     category.name = name
     category.office = office_by_code(office_code) if office_code else None
+    versions.idea_list_changed()  # rows name their category
     db.session.flush()
     return category
 
@@ -76,6 +78,7 @@ def _touch(idea: Idea) -> None:
     """Bump the idea's version (it keys the rendered-page cache) in SQL, so concurrent
     changes on PostgreSQL each get their own number instead of overwriting one another."""
     idea.version = Idea.version + 1
+    versions.idea_list_changed()
 
 
 def _category(value: object) -> Category:
@@ -147,6 +150,7 @@ def create_idea(author: User, title: object, body: object, category: object, tag
     idea.reference = f"PSI-{now.year}-{idea.id:06d}"
     db.session.add(Follow(user_id=author.id, idea_id=idea.id))
     lifecycle.record_posted(idea, author)
+    versions.idea_list_changed()
     outbox.record("idea", idea.id)
     mentions.record(idea, None, author, mentioned, now)
     return idea
@@ -265,6 +269,9 @@ def endorse(idea: Idea, user: User, on: bool = True) -> bool:
     elif not on and existing is not None:
         db.session.delete(existing)
         idea.endorsement_count = Idea.endorsement_count - 1
+    else:
+        return on
+    versions.idea_list_changed()
     db.session.flush()
     return on
 

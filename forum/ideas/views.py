@@ -44,23 +44,28 @@ def index():
     answered = {"yes": True, "no": False}.get(args.get("answered", ""))
     status = args.get("status") if args.get("status") in IDEA_STATUSES else None
     sort = args.get("sort") if args.get("sort") in ("new", "top", "active") else "new"
-    query = ideas.ideas_query(
-        category=category,
-        office=args.get("office") or None,
-        status=status,
-        answered=answered,
-        tag=args.get("tag") or None,
-        sort=sort,
-    )
-    page = db.paginate(query, page=query_int(args, "page", 1), per_page=20, error_out=False)
-    return render_template(
-        "ideas/index.html",
-        page=page,
-        categories=db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
-        offices=db.session.scalars(sa.select(Office).order_by(Office.name)).all(),
-        statuses=IDEA_STATUSES,
-        filters={k: v for k, v in args.items() if k != "page" and v},
-    )
+    page_number = query_int(args, "page", 1)
+    filters = {k: v for k, v in args.items() if k != "page" and v}
+
+    def listing() -> dict:  # only on a cache miss: forum/ideas/cache.py
+        query = ideas.ideas_query(
+            category=category,
+            office=args.get("office") or None,
+            status=status,
+            answered=answered,
+            tag=args.get("tag") or None,
+            sort=sort,
+        )
+        return {
+            "page": db.paginate(query, page=page_number, per_page=20, error_out=False),
+            "categories": db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
+            "offices": db.session.scalars(sa.select(Office).order_by(Office.name)).all(),
+            "statuses": IDEA_STATUSES,
+            "filters": filters,
+        }
+
+    key = (tuple(sorted(filters.items())), page_number)
+    return render_template("ideas/index.html", listing=page_cache.rendered_list(key, listing))
 
 
 @bp.route("/ideas/new", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ from forum.extensions import db
 from forum.followup.flags import record_status_change
 from forum.followup.rules import OfficeTree
 from forum.followup.scan import UNDECIDED as FOLLOWUP_UNDECIDED
+from forum.ideas import versions
 from forum.models import (
     ADOPTION_STATUSES,
     CLOSED_REASONS,
@@ -192,6 +193,7 @@ def change_status(
 def _changed(idea: Idea) -> None:
     """The idea page cache is keyed on the version; status is a search filter."""
     idea.version = Idea.version + 1
+    versions.idea_list_changed()
     outbox.record("idea", idea.id)
 
 

@@ -1,0 +1,42 @@
+"""Versions of what the page caches hold: a counter per set of rows, bumped after every change to it.
+
+The idea list's version changes whenever an idea changes in a way a list row shows (posted, edited,
+deleted, commented on, endorsed, moved to another status, renamed category). The list page's cache
+(forum/ideas/cache.py) keys its entries on it, so every process serves a fresh list the moment any
+process commits a change: the counter is a database row, read once per list view.
+
+The bump runs after the commit, in its own short transaction: inside the change's transaction the
+counter row would be locked until that commit, serialising every writer on PostgreSQL behind it. A
+reader that sees the new counter also sees the committed change; one that read the old counter may
+cache the newer rows under the old key, which is harmless. A process that dies between the commit and
+the bump leaves the list stale for at most the cache's time-to-live.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from forum.effects import after_commit_once
+from forum.extensions import db
+from forum.models import CacheVersion
+
+IDEA_LIST = "idea_list"
+
+
+def version(name: str = IDEA_LIST) -> int:
+    """The current version of `name` (0 before its first change)."""
+    return db.session.scalar(sa.select(CacheVersion.value).where(CacheVersion.name == name)) or 0
+
+
+def idea_list_changed() -> None:
+    """Queue: once this transaction commits, the idea list has a new version (once per transaction)."""
+    after_commit_once(_bump, IDEA_LIST)
+
+
+def _bump(name: str) -> None:
+    with db.engine.begin() as connection:
+        bumped = connection.execute(
+            sa.update(CacheVersion).where(CacheVersion.name == name).values(value=CacheVersion.value + 1)
+        ).rowcount
+        if not bumped:  # a database made with create_all() rather than the migration
+            connection.execute(sa.insert(CacheVersion).values(name=name, value=1))
