@@ -22,11 +22,11 @@ def launch(playwright):
 
 
 def logged_in_page(browser, base_url: str, email: str, *, viewport: dict | None = None, locale: str | None = None):
-    """A new context logged in through the page form; confirm() dialogs are accepted and recorded."""
+    """A new context logged in through the page form; confirm() dialogs are recorded and accepted (by default)."""
     context = browser.new_context(viewport=viewport or DESKTOP, locale=locale or "en-US")
     page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.accept()))
+    page.dialogs, page.accept_dialogs = [], True  # set accept_dialogs to False to answer "Cancel"
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.accept() if page.accept_dialogs else d.dismiss()))
     page.goto(base_url + "/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
