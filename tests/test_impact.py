@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from forum.followup.calendar import WorkCalendar
 from forum.ideas import service as ideas
 from forum.impact import report as reports
 from forum.lifecycle import service as lifecycle
-from forum.models import Idea, IdeaStatusChange
+from forum.models import Idea, IdeaStatusChange, UTCDateTime
 
 # Sunday 2026-03-01; the weekend is Friday and Saturday.
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -183,3 +184,62 @@ def test_safe_cell_quotes_every_formula_start():
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert reports.safe_cell(text) == "'" + text
     assert reports.safe_cell("উদ্ভাবন") == "উদ্ভাবন" and reports.safe_cell(3) == 3
+
+
+def test_the_report_ranks_offices_never_people(story, world, api, auth, client):
+    """Recognition without a leaderboard of people: no person's name anywhere in the report."""
+    people = [world[k].name for k in ("officer", "senior", "staff")]
+    body = api(world["staff"]).get("/reports/impact", query_string=RANGE).get_data(as_text=True)
+    auth.login("staff@x.gov")
+    page = client.get("/followup/impact/", query_string=RANGE).get_data(as_text=True)
+    report = page[page.index("<main") :]
+    csv_text = client.get("/followup/impact/report.csv", query_string=RANGE).data.decode("utf-8-sig")
+    for text in (body, report, csv_text):
+        assert "MIN" in text  # the offices are there (the office code)
+        assert [name for name in people if name in text] == []
+
+
+# Local days (FOLLOWUP_TIMEZONE) ----------------------------------------------------------------------------
+
+
+def test_day_counts_use_local_working_days_in_the_follow_up_time_zone(world):
+    # Posted Sun 1 Mar 20:00 UTC = Mon 2 Mar 02:00 in Dhaka; answered Thu 5 Mar 19:00 UTC = Fri 6 Mar 01:00
+    # in Dhaka, a weekend day. Local days: Tue, Wed, Thu = 3 working days; UTC days would give Mon-Thu = 4.
+    idea = posted(world, "Posted late in the UTC evening", at=datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
+    ideas.add_comment(idea, world["senior"], "Seen.", now=datetime(2026, 3, 5, 19, 0, tzinfo=UTC))
+    db.session.commit()
+    assert reports.parse_filters(RANGE).timezone == "Asia/Dhaka"  # the default FOLLOWUP_TIMEZONE
+    assert compute()["working_days"]["post_to_answer"]["median"] == 3.0
+    in_utc = reports.compute_report(reports.parse_filters(RANGE, timezone="UTC"))
+    assert in_utc["working_days"]["post_to_answer"]["median"] == 4.0
+
+
+def test_the_range_and_the_months_are_local_days(world):
+    # 31 Mar 20:00 UTC is already 1 April in Dhaka.
+    posted(world, "Posted on the first of April, Dhaka time", at=datetime(2026, 3, 31, 20, 0, tzinfo=UTC))
+    db.session.commit()
+    assert compute(since="2026-03-01", until="2026-03-31")["totals"]["posted"] == 0
+    assert compute(since="2026-04-01", until="2026-04-30")["totals"]["posted"] == 1
+    months = {p["month"]: sum(p["stages"].values()) for p in compute()["stages_over_time"]}
+    assert (months["2026-03"], months["2026-04"]) == (0, 1)
+    in_utc = reports.compute_report(reports.parse_filters(RANGE, timezone="UTC"))
+    assert {p["month"]: sum(p["stages"].values()) for p in in_utc["stages_over_time"]}["2026-03"] == 1
+
+
+@pytest.mark.parametrize("zone_name", ["Asia/Dhaka", "Europe/London", "America/St_Johns", "Asia/Kolkata"])
+def test_the_database_turns_moments_into_the_same_local_days_as_python(app, zone_name):
+    # Around the daylight-saving changes of 2026 (London: 29 Mar and 25 Oct at 01:00 UTC) and half-hour zones.
+    moments = [
+        datetime(2026, 3, 29, 0, 59, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 23, 30, tzinfo=UTC),
+        datetime(2026, 10, 24, 23, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 23, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 18, 10, tzinfo=UTC),
+        datetime(2008, 6, 19, 17, 30, tzinfo=UTC),  # Bangladesh kept summer time in 2009 only
+        datetime(2009, 6, 19, 17, 30, tzinfo=UTC),
+    ]
+    zone = ZoneInfo(zone_name)
+    for moment in moments:
+        day = db.session.scalar(sa.select(reports.local_day(sa.literal(moment, UTCDateTime), zone_name)))
+        assert day == moment.astimezone(zone).date().isoformat(), moment

@@ -291,3 +291,20 @@ def test_the_migration_gives_existing_ideas_a_reason_and_a_first_history_row(tmp
         (2, "closed", None),
         (3, "implemented", None),
     ]
+
+
+def test_the_idea_page_shows_what_came_of_the_idea(implemented, world, api, auth, client):
+    auth.login("officer2@x.gov")
+    page = client.get(f"/ideas/{implemented.id}").get_data(as_text=True)
+    outcome = page[page.index('class="outcome"') : page.index("</ul>", page.index('class="outcome"'))]
+    assert "Not answered yet" in outcome and "Not piloted" in outcome and "Implemented" in outcome
+    assert "Adopted by 0 other offices" in outcome
+    ideas.add_comment(implemented, world["senior"], "Well done.")
+    adoption = api(world["senior"]).post(
+        f"/ideas/{implemented.id}/adoptions", json={"office": "MIN", "note": "Us too."}
+    )
+    assert adoption.status_code == 201
+    db.session.commit()
+    page = client.get(f"/ideas/{implemented.id}").get_data(as_text=True)
+    outcome = page[page.index('class="outcome"') : page.index("</ul>", page.index('class="outcome"'))]
+    assert ">Answered<" in outcome and "Adopted by 1 other office" in outcome

@@ -6,6 +6,9 @@ What is counted (filters: a date range, an office subtree, a category):
   chosen category. Deleted ideas and nothing else are left out.
 - Stages over time: for each month of the range, how many of those ideas stood at each stage at the
   end of the month (the last month: at the end of the range), from the status history.
+- Days are local days in FOLLOWUP_TIMEZONE (the follow-up clocks' days): the range, the months and every
+  event's day. A moment is turned into its local day by the database (PostgreSQL's time zones; on
+  SQLite, the zone's UTC offsets as a CASE over its transitions), so no per-row work reaches Python.
 - Intervals, in working days (weekends and holidays skipped, as the follow-up clocks count them),
   measured for the events that fell inside the range: post -> first senior answer (ideas answered in
   the range), first answer -> decision (ideas decided in the range; a decision is the first move to
@@ -28,6 +31,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,7 +43,18 @@ from forum.followup.report import percentile
 from forum.followup.rules import OfficeTree
 from forum.ideas.serializers import iso
 from forum.lifecycle.service import DECIDED
-from forum.models import IDEA_STATUSES, Adoption, Category, Holiday, Idea, IdeaStatusChange, Office, utcnow
+from forum.localtime import DEFAULT_ZONE, zone
+from forum.models import (
+    IDEA_STATUSES,
+    Adoption,
+    Category,
+    Holiday,
+    Idea,
+    IdeaStatusChange,
+    Office,
+    UTCDateTime,
+    utcnow,
+)
 
 INTERVALS = ("post_to_answer", "answer_to_decision", "implemented_to_adoption")
 MAX_RANGE_DAYS = 3 * 366
@@ -53,9 +68,10 @@ class Filters:
     until: date
     office: str | None = None
     category: int | None = None
+    timezone: str = DEFAULT_ZONE
 
     def key(self) -> tuple:
-        return (self.since, self.until, self.office, self.category)
+        return (self.since, self.until, self.office, self.category, self.timezone)
 
     def query(self) -> dict:
         """The filters as query-string values (for links to the CSV and PDF)."""
@@ -77,9 +93,11 @@ def _date(args, name: str, default: date) -> date:
         raise ValidationError(name, f"{name} must be a date like 2026-07-01") from None
 
 
-def parse_filters(args, today: date | None = None) -> Filters:
-    """`since` and `until` (inclusive dates; default the last twelve months), `office` (a code), `category`."""
-    today = today or utcnow().date()
+def parse_filters(args, today: date | None = None, timezone: str | None = None) -> Filters:
+    """`since` and `until` (inclusive local dates; default the last twelve months), `office` (a code),
+    `category`. Dates are days in `timezone` (default: the app's FOLLOWUP_TIMEZONE)."""
+    timezone = zone(timezone or current_app.config.get("FOLLOWUP_TIMEZONE")).key
+    today = today or utcnow().astimezone(zone(timezone)).date()
     until = _date(args, "until", today) + timedelta(days=1)
     since = _date(args, "since", (until - timedelta(days=365)).replace(day=1))
     if since >= until:
@@ -96,7 +114,7 @@ def parse_filters(args, today: date | None = None) -> Filters:
         category = parse_int(args.get("category"), "category")
         if db.session.get(Category, category) is None:
             raise ValidationError("category", "category does not exist")
-    return Filters(since=since, until=until, office=office, category=category)
+    return Filters(since=since, until=until, office=office, category=category, timezone=timezone)
 
 
 # Helpers -------------------------------------------------------------------------------------------------
@@ -106,21 +124,60 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _day(column):
-    """A UTC datetime column as 'YYYY-MM-DD' text on either database."""
+@lru_cache(maxsize=8)
+def utc_offsets(timezone: str) -> tuple[tuple[datetime, int], ...]:
+    """The zone's UTC offsets (minutes) from 1970 to 2040 as (UTC moment it starts, offset), newest first:
+    a week-by-week walk, then a minute-exact bisection of each change (a zone's changes are months apart)."""
+    tz = zone(timezone)
+
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(tz).utcoffset().total_seconds() // 60)
+
+    moment, end = datetime(1970, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC)
+    changes = [(moment, offset(moment))]
+    while moment < end:
+        following = moment + timedelta(days=7)
+        if offset(following) != changes[-1][1]:
+            low, high = moment, following  # offset(low) is the old one, offset(high) the new one
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
+            changes.append((high.replace(second=0, microsecond=0), offset(following)))
+        moment = following
+    return tuple(reversed(changes))
+
+
+def _local(column, timezone: str):
+    """SQL: a naive-UTC datetime column as local time in `timezone` (text on SQLite)."""
     if _dialect() == "postgresql":
-        return sa.func.to_char(column, "YYYY-MM-DD")
-    return sa.func.substr(column, 1, 10)  # SQLite keeps 'YYYY-MM-DD HH:MM:SS' text: cheaper than date()
+        return sa.func.timezone(timezone, sa.func.timezone("UTC", column))
+    offsets = utc_offsets(timezone)
+    if len(offsets) == 1:
+        return sa.func.datetime(column, f"{offsets[0][1]:+d} minutes")
+    # Newest first: most rows are recent, so SQLite usually stops at the first branch.
+    modifier = sa.case(
+        *((column >= sa.literal(start, UTCDateTime), f"{minutes:+d} minutes") for start, minutes in offsets[:-1]),
+        else_=f"{offsets[-1][1]:+d} minutes",
+    )
+    return sa.func.datetime(column, modifier)
 
 
-def _month(column):
+def local_day(column, timezone: str):
+    """A naive-UTC datetime column as its local 'YYYY-MM-DD' day in `timezone`, on either database."""
     if _dialect() == "postgresql":
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.substr(column, 1, 7)
+        return sa.func.to_char(_local(column, timezone), "YYYY-MM-DD")
+    return sa.func.substr(_local(column, timezone), 1, 10)
 
 
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+def _month(column, timezone: str):
+    if _dialect() == "postgresql":
+        return sa.func.to_char(_local(column, timezone), "YYYY-MM")
+    return sa.func.substr(_local(column, timezone), 1, 7)
+
+
+def _moment(day: date, timezone: str) -> datetime:
+    """The UTC moment a local day starts."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone(timezone)).astimezone(UTC)
 
 
 def _subtree(tree: OfficeTree, code: str | None) -> list[int] | None:
@@ -195,18 +252,18 @@ def _months(filters: Filters) -> list[str]:
 
 def _stages_over_time(filters: Filters, where: list) -> list[dict]:
     """Per month of the range, the number of ideas at each stage at the month's end (or the range's)."""
-    h = IdeaStatusChange
+    h, tz = IdeaStatusChange, filters.timezone
     following = sa.func.lead(h.at).over(partition_by=h.idea_id, order_by=(h.at, h.id))
     spans = (
         sa.select(h.status, h.at.label("start"), following.label("stop"))
         .join(Idea, Idea.id == h.idea_id)
-        .where(*where, h.at < _moment(filters.until))
+        .where(*where, h.at < _moment(filters.until, tz))
         .subquery()
     )
     # A status counts from the month it started until the month it was left: +1 then -1, summed in order.
-    starts = sa.select(spans.c.status, _month(spans.c.start).label("month"), sa.literal(1).label("sign"))
-    stops = sa.select(spans.c.status, _month(spans.c.stop).label("month"), sa.literal(-1).label("sign")).where(
-        spans.c.stop.is_not(None), spans.c.stop < _moment(filters.until)
+    starts = sa.select(spans.c.status, _month(spans.c.start, tz).label("month"), sa.literal(1).label("sign"))
+    stops = sa.select(spans.c.status, _month(spans.c.stop, tz).label("month"), sa.literal(-1).label("sign")).where(
+        spans.c.stop.is_not(None), spans.c.stop < _moment(filters.until, tz)
     )
     moves = sa.union_all(starts, stops).subquery()
     rows = db.session.execute(
@@ -250,7 +307,8 @@ def _events(filters: Filters, where: list) -> list:
         .group_by(Adoption.idea_id)
         .subquery()
     )
-    low, high = _moment(filters.since), _moment(filters.until)
+    tz = filters.timezone
+    low, high = _moment(filters.since, tz), _moment(filters.until, tz)
 
     def inside(column):
         return sa.and_(column >= low, column < high)
@@ -259,12 +317,12 @@ def _events(filters: Filters, where: list) -> list:
         sa.select(
             Idea.office_id,
             Category.office_id.label("category_office_id"),
-            _day(Idea.created_at).label("posted"),
-            sa.case((inside(Idea.first_response_at), _day(Idea.first_response_at))).label("answered"),
-            _day(Idea.first_response_at).label("first_answer"),
-            sa.case((inside(decided.c.at), _day(decided.c.at))).label("decided"),
-            _day(implemented.c.at).label("implemented"),
-            sa.case((inside(adopted.c.at), _day(adopted.c.at))).label("adopted"),
+            local_day(Idea.created_at, tz).label("posted"),
+            sa.case((inside(Idea.first_response_at), local_day(Idea.first_response_at, tz))).label("answered"),
+            local_day(Idea.first_response_at, tz).label("first_answer"),
+            sa.case((inside(decided.c.at), local_day(decided.c.at, tz))).label("decided"),
+            local_day(implemented.c.at, tz).label("implemented"),
+            sa.case((inside(adopted.c.at), local_day(adopted.c.at, tz))).label("adopted"),
         )
         .join(Category, Category.id == Idea.category_id)
         .outerjoin(decided, decided.c.idea_id == Idea.id)
@@ -295,7 +353,7 @@ def _most_adopted(where: list, limit: int = 10) -> list[dict]:
 
 
 def _totals(filters: Filters, where: list) -> dict:
-    low, high = _moment(filters.since), _moment(filters.until)
+    low, high = _moment(filters.since, filters.timezone), _moment(filters.until, filters.timezone)
     posted = db.session.scalar(
         sa.select(sa.func.count(Idea.id)).where(*where, Idea.created_at >= low, Idea.created_at < high)
     )
@@ -360,6 +418,7 @@ def compute_report(filters: Filters, now: datetime | None = None) -> dict:
             "until": (filters.until - timedelta(days=1)).isoformat(),
             "office": filters.office,
             "category": filters.category,
+            "timezone": filters.timezone,
         },
         "computed_at": iso(now),
         "stages_now": stages[-1]["stages"] if stages else dict.fromkeys(IDEA_STATUSES, 0),
