@@ -93,6 +93,9 @@ DEMO_IDEAS = [
         [
             ("dc@psi.example.gov", "Good idea. Gazipur can pilot this next quarter.", None),
             ("officer2@psi.example.gov", "Our office would join the pilot.", 0),
+            # The responsible office's answer (Land services belongs to the Ministry of Land): it stops the
+            # follow-up clock, so the impact report has a post -> answer -> decision story to show.
+            ("secretary@psi.example.gov", "The Ministry will cost this with the e-mutation team.", None),
         ],
     ),
     (
