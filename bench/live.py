@@ -514,6 +514,7 @@ def posting(url: str, token: str, viewer_token: str, idea_id: int, args, pgids: 
         errors: list[str] = []
         start = time.monotonic() + 0.2
         server_start = group_cpu(pgids)
+        profilers = start_profilers(args.profile, "posting", pgids)
 
         def worker() -> None:
             session = requests.Session()
@@ -544,6 +545,7 @@ def posting(url: str, token: str, viewer_token: str, idea_id: int, args, pgids: 
             t.join(timeout=POSTING_SECONDS + 60)
         elapsed = time.monotonic() - start
         server_cpu = group_cpu(pgids) - server_start
+        stop_profilers(profilers)
         time.sleep(1)
         stop.set()
         rep = results.get(timeout=60)
