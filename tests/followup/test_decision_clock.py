@@ -14,7 +14,7 @@ from forum.extensions import db
 from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.lifecycle import service as lifecycle
-from forum.models import Flag, FlagEvent
+from forum.models import Flag, FlagEvent, MailOutbox
 from tests.followup.helpers import FLAG_DUE, POSTED, ROOT, RULES, SECOND, flag_of, notes, post, run_scan
 
 # Answered on Wed 9 Dec 2026 (before the first clock's deadline). 20 working days after it under the
@@ -228,3 +228,14 @@ def flask_db(url: str, tmp_path, *args: str) -> None:
         [str(flask), "--app", "wsgi", "db", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_stalled_flag_is_emailed_to_the_seniors_through_the_mail_outbox(tree, runner):
+    idea = answered_idea(tree)
+    run_scan(runner, DECISION_DUE)
+    [note] = notes(tree["dist_senior"], "flag_raised")
+    mail = db.session.scalars(sa.select(MailOutbox).where(MailOutbox.notification_id == note.id)).all()
+    assert [(m.user_id, m.to_addr, m.kind) for m in mail] == [
+        (tree["dist_senior"].id, tree["dist_senior"].email, "flag")
+    ]
+    assert idea.reference in note.text

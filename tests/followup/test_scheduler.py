@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from forum.extensions import db, socketio
 from forum.followup import scheduler
+from forum.ideas import service as ideas
 from forum.leases import acquire_lease
 from forum.models import Flag, FlagEvent, JobLease
 from tests.conftest import eventually
@@ -61,10 +62,13 @@ with app.app_context():
 
 
 @pytest.mark.server
-def test_two_processes_scanning_at_once_flag_each_idea_once(app, tree, tmp_path):
+def test_two_processes_scanning_at_once_flag_each_idea_once_on_each_clock(app, tree, tmp_path):
     count = 120
     for n in range(count):
         post(tree["upz_officer"], tree["health"], title=f"Concurrent idea {n}")
+        # Answered long ago and never decided: the decision clock has it at the root by the scan's time.
+        answered = post(tree["upz_officer"], tree["health"], POSTED - timedelta(days=60), title=f"Stalled idea {n}")
+        ideas.add_comment(answered, tree["dist_senior"], "Noted.", now=POSTED - timedelta(days=57))
     db.session.commit()
     env = {
         **os.environ,
@@ -93,11 +97,13 @@ def test_two_processes_scanning_at_once_flag_each_idea_once(app, tree, tmp_path)
     # Each held the lock only once the other was inside its scan: they ran at once, and one found nothing to do.
     assert (tmp_path / "locked-a").exists() and (tmp_path / "locked-b").exists()
     raised = sorted(int(out.split(": ")[1].split(" raised")[0]) for out, _ in outputs)
-    assert raised == [0, count]
+    assert raised == [0, 2 * count]
     db.session.expire_all()
-    assert db.session.scalar(sa.select(sa.func.count(Flag.id))) == count
-    assert db.session.scalar(sa.select(sa.func.count(FlagEvent.id))) == count
-    assert len(notes(tree["senior"])) == 1  # one digest to MIN's senior, not two
+    kinds = db.session.execute(sa.select(Flag.kind, sa.func.count(Flag.id)).group_by(Flag.kind)).all()
+    assert sorted(kinds) == [("stalled", count), ("unanswered", count)]
+    assert db.session.scalar(sa.select(sa.func.count(FlagEvent.id))) == 2 * count
+    assert len(notes(tree["senior"])) == 1  # one digest to MIN's senior (the unanswered ones), not two
+    assert len(notes(tree["root_senior"])) == 1  # and one to ROOT's (the stalled ones)
 
 
 def test_only_one_holder_gets_the_lease_until_it_expires(app, world):
