@@ -1,5 +1,7 @@
 """Accounts: sign-up and approval, sessions, logout everywhere, profile, passwords, rate limits."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -72,6 +74,25 @@ def test_signup_with_a_taken_email_is_a_field_error(client, world):
     response = signup(client, email="OFFICER@x.gov")
     assert response.status_code == 200
     assert "already exists" in response.get_data(as_text=True)
+
+
+def test_signup_shows_every_problem_at_once_and_keeps_what_was_typed_but_passwords(client, world):
+    response = signup(client, email="officer@x.gov", name="", office="", password="password", password2="password")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for field in ("name", "email", "office", "password"):  # form checks and service checks together
+        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field}"', html), field
+    assert "already exists" in html and "too easy to guess" in html
+    assert 'value="officer@x.gov"' in html and 'value="Officer"' not in html
+    assert 'value="password"' not in html  # passwords are never sent back
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 5
+
+
+def test_signup_office_starts_empty_and_can_be_searched(client, world):
+    html = client.get("/signup").get_data(as_text=True)
+    options = re.search(r'<select[^>]*name="office".*?</select>', html, re.S)[0]
+    assert re.search(r'<option[^>]*value="">Choose your office</option>', options) and "selected" not in options
+    assert 'data-searchable="Type to find your office"' in html
 
 
 def test_passwords_are_hashed_not_stored_in_clear(world):

@@ -51,3 +51,17 @@ def test_notification_text_follows_the_readers_language(client, auth, idea_with_
     assert "Admin One আপনার আইডিয়া “Menu idea”-এ মন্তব্য করেছেন" in page
     items = client.get("/notifications/menu").get_json()["items"]
     assert any("নতুন মন্তব্য" in i["text"] for i in items)
+
+
+def test_saved_search_and_mention_notices_are_phrased_when_shown(client, auth, world):
+    idea = ideas.create_idea(world["admin"], "Old title", "Body.", world["land"].id, None)
+    db.session.commit()
+    stored = "New idea “Old title” matches your saved search “river ferry”"
+    db.session.add(Notification(user=world["officer"], kind="saved_search", idea=idea, text=stored))
+    db.session.add(Notification(user=world["officer"], kind="mention", idea=idea, text="stored mention text"))
+    idea.title = "New title"  # the sentence is built when read, from what the row points at
+    db.session.commit()
+    auth.login("officer@x.gov")
+    texts = [item["text"] for item in client.get("/notifications/menu").get_json()["items"]]
+    assert "A new idea “New title” matches your saved search “river ferry”" in texts
+    assert "Admin One mentioned you in the idea “New title”" in texts

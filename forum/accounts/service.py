@@ -113,6 +113,22 @@ def user_matches(text: str) -> sa.ColumnElement[bool]:
     )
 
 
+def sign_up_problems(email: object, name: object, password: object) -> list[ValidationError]:
+    """Every rule sign_up would refuse about the email and password, all at once, so a form can show them together."""
+    problems = []
+    try:
+        address = normalise_email(email)
+        if db.session.scalar(sa.select(User.id).where(User.email == address)):
+            problems.append(ValidationError("email", "a user with this email already exists"))
+    except ValidationError as exc:
+        problems.append(exc)
+    try:
+        check_password_strength(password, email=email if isinstance(email, str) else "", name=str(name or ""))
+    except ValidationError as exc:
+        problems.append(exc)
+    return problems
+
+
 def sign_up(email: str, name: str, office_code: str, password: str, designation: str = "") -> User:
     """Self sign-up: an officer account that an admin must approve before it can log in."""
     return create_user(email, name, "officer", office_code, password, status="pending", designation=designation)

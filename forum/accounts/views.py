@@ -108,8 +108,17 @@ def logout():
 @limiter.limit("10 per hour", methods=["POST"])
 def signup():
     form = SignupForm()
-    form.office.choices = _office_choices()
-    if form.validate_on_submit():
+    # Nothing preselected: a newcomer picks their own office (the list can be searched, ui.js).
+    form.office.choices = [("", _("Choose your office"))] + _office_choices()
+    valid = False
+    if form.is_submitted():
+        # Every problem at once: the form's own checks and the service's (email taken, weak password) together.
+        valid = form.validate()
+        for problem in accounts.sign_up_problems(form.email.data, form.name.data, form.password.data):
+            if not getattr(form, problem.field).errors:
+                attach_error(form, problem)
+                valid = False
+    if valid:
         if commit_change(
             form,
             lambda: accounts.sign_up(

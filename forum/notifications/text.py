@@ -5,6 +5,8 @@ so a Bangla reader sees Bangla whatever the language of whoever caused it. Kinds
 all in the row (an office named by a follow-up flag) keep the text stored when they were made.
 """
 
+import re
+
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -33,7 +35,23 @@ def render(note: Notification, idea: Idea | None = None, comment: Comment | None
         text = sentence(note.kind, comment.author.name, idea.title, idea.reference)
         if text:
             return text
+    if idea is not None and note.kind == "mention":
+        actor = comment.author if comment is not None else idea.author
+        if actor is not None:
+            if comment is not None:
+                return _("%(name)s mentioned you in a comment on “%(title)s”", name=actor.name, title=idea.title)
+            return _("%(name)s mentioned you in the idea “%(title)s”", name=actor.name, title=idea.title)
+    if idea is not None and note.kind == "saved_search":
+        # The row does not point at the saved search; its query is the quoted end of the stored sentence.
+        query = _SAVED_QUERY.search(note.text or "")
+        if query:
+            if comment is not None:
+                return _("A new comment on “%(title)s” matches your saved search “%(q)s”", title=idea.title, q=query[1])
+            return _("A new idea “%(title)s” matches your saved search “%(q)s”", title=idea.title, q=query[1])
     return note.text
+
+
+_SAVED_QUERY = re.compile(r"matches your saved search “(.*)”$", re.S)
 
 
 def group_sentence(kind: str, count: int, title: str) -> str:

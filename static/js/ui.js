@@ -265,4 +265,27 @@
       sessionStorage.removeItem("psi-posted");
     }
   } catch (e) { /* storage may be off */ }
+
+  // A long list (offices) gets a search box: typing hides the options that do not match (any case, any part).
+  document.querySelectorAll("select[data-searchable]").forEach(function (select) {
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "select-search";
+    box.id = select.id + "-search";
+    box.setAttribute("aria-label", select.getAttribute("data-searchable"));
+    box.setAttribute("aria-controls", select.id);
+    box.placeholder = select.getAttribute("data-searchable");
+    select.parentNode.insertBefore(box, select);
+    box.addEventListener("input", function () {
+      var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+      Array.prototype.forEach.call(select.options, function (option) {
+        var text = option.text.toLowerCase();
+        var match = !option.value || words.every(function (w) { return text.indexOf(w) >= 0; });
+        option.hidden = !match;
+      });
+      // One match left: choose it, so a phone user need not open the list at all.
+      var shown = Array.prototype.filter.call(select.options, function (o) { return o.value && !o.hidden; });
+      if (shown.length === 1) select.value = shown[0].value;
+    });
+  });
 })();
