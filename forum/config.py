@@ -50,6 +50,9 @@ class Config:
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis (the shared limit storage) down: count in this process's memory meanwhile, rather than refuse
+    # every limited request with an error (bench/fault.py); Flask-Limiter returns to Redis once it answers.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     FOLLOWUP_RESPONSE_DAYS = int(os.environ.get("FOLLOWUP_RESPONSE_DAYS") or 7)
     FOLLOWUP_ESCALATE_DAYS = int(os.environ.get("FOLLOWUP_ESCALATE_DAYS") or 7)
     FOLLOWUP_WEEKEND = os.environ.get("FOLLOWUP_WEEKEND") or "fri,sat"

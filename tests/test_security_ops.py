@@ -40,6 +40,39 @@ def test_readyz_names_the_database_when_it_is_down(app_config, tmp_path):
     assert response.status_code == 503 and response.get_json()["checks"]["database"].startswith("down")
 
 
+# Backing services down (found by bench/fault.py): a 503 to retry, never a 500 ------------------------
+
+
+def test_with_the_database_down_the_api_answers_503_to_retry(app_config, tmp_path):
+    (tmp_path / "a-folder").mkdir()
+    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a-folder"})
+    response = app.test_client().post("/api/v1/auth/token", json={"email": "a@x.gov", "password": "x"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert "try again" in response.get_json()["error"]["message"]
+
+
+def test_with_the_database_down_a_page_answers_503_without_the_layout(app_config, tmp_path):
+    (tmp_path / "a-folder").mkdir()
+    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a-folder"})
+    response = app.test_client().post("/login", data={"email": "a@x.gov", "password": "x"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "try again" in response.get_data(as_text=True)
+
+
+def test_with_redis_down_limited_requests_still_succeed_counted_in_memory(app_config, world):
+    land_id = world["land"].id
+    db.session.rollback()  # the fixture's app lets go of the database (SQLite: its write lock) for the second app
+    app = create_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})
+    client = app.test_client()
+    token = client.post("/api/v1/auth/token", json={"email": "officer@x.gov", "password": "Secret-pass-123"})
+    assert token.status_code == 200, token.get_data(as_text=True)
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    body = {"title": "Posted while Redis is down", "body": "Body", "category": land_id}
+    statuses = [client.post("/api/v1/ideas", json=body, headers=headers).status_code for _ in range(31)]
+    assert statuses == [201] * 30 + [429]  # the "30 per minute" limit still holds, in this process's memory
+
+
 @pytest.mark.whoosh
 def test_readyz_names_the_index_when_it_cannot_be_opened(app_config, tmp_path):
     blocked = tmp_path / "index-is-a-file"

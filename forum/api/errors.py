@@ -19,6 +19,7 @@ _CODES = {
     422: "invalid_field",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
 
 # The status of each domain error (SPEC section 3).

@@ -28,6 +28,7 @@ from forum.live.registry import registry
 from forum.live.throttle import throttle
 from forum.models import User
 from forum.security.sessions import socket_session_is_fresh
+from forum.security.unavailable import UNAVAILABLE, is_unavailable
 from forum.validation import parse_int
 
 # Per socket of this process: how it authenticated, and the idea rooms it joined.
@@ -182,7 +183,13 @@ def post_comment(user: User, data=None):
 @socketio.on_error_default
 def on_error(error: Exception) -> dict:
     """Any handler's failure becomes an {"ok": false} ack; nothing half-written stays."""
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except UNAVAILABLE:
+        pass  # the database is out of reach: nothing to roll back that it kept
+    if is_unavailable(error):
+        # PostgreSQL or Redis down for a moment: the client may send the same event again (nothing was saved).
+        return {"ok": False, "error": "unavailable", "retry": True}
     if isinstance(error, ValidationError):
         return {"ok": False, "error": error.message, "field": error.field}
     if isinstance(error, DomainError):
