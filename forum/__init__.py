@@ -11,6 +11,7 @@ from flask_login import current_user
 from forum import assets, labels, limits, localtime, templating
 from forum.config import Config
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from forum.live.queue import queue_options
 from forum.security import headers, inputs, requestlog, secret, sessions
 
 
@@ -111,7 +112,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        **queue_options(app.config["SOCKETIO_MESSAGE_QUEUE"]),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"] or _default_async_mode(),
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or None,
     )

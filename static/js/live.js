@@ -326,6 +326,9 @@
   socket.on("comment_deleted", onDeleted);
   socket.on("viewers", onViewers);
   socket.on("notification", onNotification);
+  // The server's queue lost Redis for a while: events sent meanwhile may not have reached this page.
+  // Fetch what is missing, spread over two seconds so a whole process's pages do not ask at once.
+  socket.on("resync", function () { setTimeout(catchUp, Math.random() * 2000); });
   socket.on("disconnect", function (reason) {
     if (connection && reason !== "io client disconnect" && reason !== "io server disconnect") connection.hidden = false;
     // The server ends the socket when this session was logged out or the account deactivated.
