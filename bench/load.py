@@ -208,6 +208,10 @@ class LoadClient(LeanClient):
         if msg.startswith(b'42["comment_created"'):
             self.record["live"].append(json.loads(msg[2:])[1]["comment"]["id"])
             return
+        if msg.startswith(b'42["resync"'):  # the server's queue was cut off for a while: catch up, as the page does
+            self.record["resyncs"] += 1
+            asyncio.get_running_loop().create_task(catch_up(self, self.urls[self.index % len(self.urls)]))
+            return
         super()._message(msg)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -234,10 +238,21 @@ async def reconnect(old: LoadClient) -> None:
             await asyncio.sleep(min(0.25 * attempt, 2))
             continue
         old.record["client"] = client
-        ids = await loop.run_in_executor(None, room_comment_ids, url, old.token, old.idea_id)
-        old.record["caught_up"].update(ids or [])
+        await catch_up(client, url)
         old.record["back_at"].append(time.time())
         return
+
+
+async def catch_up(client: LoadClient, url: str) -> None:
+    """Fetch the room's comments from the API (retrying while the server cannot answer) and count them as got."""
+    await asyncio.sleep(client.index % 20 * 0.1)  # spread the clients' requests over two seconds, as the page does
+    loop = asyncio.get_running_loop()
+    for _attempt in range(20):
+        ids = await loop.run_in_executor(None, room_comment_ids, url, client.token, client.idea_id)
+        if ids is not None:
+            client.record["caught_up"].update(ids)
+            return
+        await asyncio.sleep(0.5)
 
 
 def room_comment_ids(url: str, token: str, idea_id: int) -> list[int] | None:
@@ -258,7 +273,8 @@ async def _live(urls, tokens, rooms, first, count, ready, stop, results) -> None
     async def connect(index: int) -> None:
         url = urls[index % len(urls)]
         host, port = url.removeprefix("http://").split(":")
-        record = {"room": rooms[index % len(rooms)], "live": [], "caught_up": set(), "reconnects": 0, "back_at": []}
+        record = {"room": rooms[index % len(rooms)], "live": [], "caught_up": set(), "back_at": []}
+        record.update(reconnects=0, resyncs=0)
         records.append(record)
         token = tokens[index % len(tokens)]
         client = LoadClient(index, f"{host}:{port}", token, record["room"], Stats(), urls, record)
@@ -544,7 +560,10 @@ def run(opts, during=None) -> dict:
             stack.site.stop()
             stack.redis.stop()
             stack.postgres.destroy()
-        shutil.rmtree(directory, ignore_errors=True)
+        if opts.keep:
+            print(f"kept: {directory} (server logs under site/)")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def compare(stack: Stack, outcome: Outcome, rooms: list[int], records: list[dict], actors) -> dict:
@@ -582,6 +601,7 @@ def compare(stack: Stack, outcome: Outcome, rooms: list[int], records: list[dict
         "missing_events": missing_events,
         "duplicate_events": dup_events,
         "reconnects": sum(r["reconnects"] for r in records),
+        "resyncs": sum(r["resyncs"] for r in records),
         "search_check": " / ".join(line for line in check.splitlines() if line.strip()),
     }
 
@@ -609,7 +629,7 @@ def print_report(report: dict, opts) -> None:
           f"lost {len(report['lost'])}, duplicated {len(report['duplicated'])}, "
           f"saved without an acknowledgement {len(report['saved_without_ack'])}")  # fmt: skip
     print(f"live clients: {report['clients']}, events missing {report['missing_events']}, duplicated "
-          f"{report['duplicate_events']}, reconnects {report['reconnects']}")  # fmt: skip
+          f"{report['duplicate_events']}, reconnects {report['reconnects']}, resyncs {report['resyncs']}")  # fmt: skip
     print(f"search index: {report['search_check']}")
 
 
@@ -635,6 +655,7 @@ def parse_args(argv=None):
     parser.add_argument("--rooms", type=int, default=4)
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--own-postgres", action="store_true", help="a throwaway cluster (initdb) on a free port")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder (server logs) at the end")
     return parser.parse_args(argv)
 
 
