@@ -23,6 +23,7 @@ import multiprocessing
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -37,6 +38,7 @@ WEIGHTS = "{0.3, 0.3, 0.6, 1.0}"
 _MAX_POSITION = 16383  # PostgreSQL's limit for a position in a tsvector
 _MAX_POSITIONS_PER_WORD = 256
 _MAX_LEXEME_BYTES = 500
+_MAX_WORD = 200  # search_words.word's length
 _TITLE_GAP = 10  # body positions start after the title's, so a phrase never spans the two
 
 metadata = sa.MetaData()
@@ -76,6 +78,7 @@ def create_schema(connection: sa.Connection) -> None:
 # Documents to rows ---------------------------------------------------------
 
 
+@lru_cache(maxsize=200_000)
 def _lexeme(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -84,25 +87,31 @@ def _tsvector(parts: Iterable[tuple[list[str], int, str]]) -> str:
     """A tsvector literal from (terms, first position, weight letter) parts."""
     positions: dict[str, list[str]] = {}
     for terms, first, weight in parts:
-        for offset, term in enumerate(terms):
-            if len(term.encode()) > _MAX_LEXEME_BYTES:
-                continue
-            found = positions.setdefault(term, [])
+        for pos, term in enumerate(terms, start=first):
+            found = positions.get(term)
+            if found is None:
+                if len(term) * 4 > _MAX_LEXEME_BYTES and len(term.encode()) > _MAX_LEXEME_BYTES:
+                    continue
+                found = positions[term] = []
             if len(found) < _MAX_POSITIONS_PER_WORD:
-                found.append(f"{min(first + offset, _MAX_POSITION)}{weight}")
-    return " ".join(f"{_lexeme(term)}:{','.join(pos)}" for term, pos in positions.items())
+                found.append(f"{pos if pos < _MAX_POSITION else _MAX_POSITION}{weight}")
+    lexeme = _lexeme
+    return " ".join([f"{lexeme(term)}:{','.join(pos)}" for term, pos in positions.items()])
 
 
-def row(doc: dict) -> dict:
-    """The search_documents row of an index document (the dict service.py builds)."""
-    title_terms = text.terms(doc.get("title") or "")
-    body_terms = text.terms(doc.get("body") or "")
+def _analyse(doc: dict) -> tuple[dict, list[str]]:
+    """The search_documents row of an index document, and its unstemmed words (for did-you-mean)."""
+    stem = text.stem
+    title_words = text.words(doc.get("title") or "")
+    body_words = text.words(doc.get("body") or "")
+    title_terms = [stem(w) for w in title_words]
+    body_terms = [stem(w) for w in body_words]
     tag_terms = [t for tag in doc.get("tags") or () for t in text.terms(tag)]
     body_start = len(title_terms) + _TITLE_GAP
     created = doc.get("created") or datetime(1970, 1, 1, tzinfo=UTC)
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
-    return {
+    found = {
         "key": doc["key"],
         "kind": doc["type"],
         "doc_id": doc["id"],
@@ -121,13 +130,12 @@ def row(doc: dict) -> dict:
             ]
         ),
     }
+    return found, title_words + body_words
 
 
-def _vocabulary_of(docs: Iterable[dict]) -> set[str]:
-    found: set[str] = set()
-    for doc in docs:
-        found.update(w for w in text.words(f"{doc.get('title') or ''} {doc.get('body') or ''}") if len(w) <= 200)
-    return found
+def row(doc: dict) -> dict:
+    """The search_documents row of an index document (the dict service.py builds)."""
+    return _analyse(doc)[0]
 
 
 _UPSERT = sa.text(
@@ -149,13 +157,24 @@ def write(
     if removed_ideas:
         connection.execute(sa.text("DELETE FROM search_documents WHERE idea_id = ANY(:ids)"), {"ids": removed_ideas})
     if docs:
-        connection.execute(_UPSERT, [row(d) for d in docs])
-        connection.execute(_ADD_WORDS, {"words": sorted(_vocabulary_of(docs))})
+        analysed = [_analyse(d) for d in docs]
+        connection.execute(_UPSERT, [r for r, _ in analysed])
+        words = {w for _, doc_words in analysed for w in doc_words if len(w) <= _MAX_WORD}
+        connection.execute(_ADD_WORDS, {"words": sorted(words)})
 
 
 def _rows_of(batch: list[dict]) -> tuple[list[tuple], set[str]]:
     """Rows for COPY, and the batch's words (run in the indexing processes)."""
-    return [tuple(r[c] for c in _COLUMNS) for r in map(row, batch)], _vocabulary_of(batch)
+    rows, words = [], set()
+    for doc in batch:
+        found, doc_words = _analyse(doc)
+        rows.append(tuple(found[c] for c in _COLUMNS))
+        words.update(doc_words)
+    return rows, {w for w in words if len(w) <= _MAX_WORD}
+
+
+_PART = 1000  # documents per task sent to an indexing process
+_COPY_DOCUMENTS = f"COPY search_documents ({', '.join(_COLUMNS)}) FROM STDIN"
 
 
 def _chunks(docs: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -177,33 +196,49 @@ def rebuild(
 ) -> int:
     """Replace every document with docs in the caller's transaction; searches see the old ones until it commits.
 
-    docs may read from the same connection: each chunk is read, analysed (in `procs`
-    processes, the slow part) and written with COPY before the next is read.
+    docs may read from the same connection. The work is pipelined: while the
+    `procs` processes analyse one chunk (the slow part), this process reads the
+    next chunk and writes the previous one with COPY.
     """
     connection.execute(sa.text("DELETE FROM search_documents"))
     connection.execute(sa.text("DELETE FROM search_words"))
     raw = connection.connection.driver_connection  # psycopg's connection: COPY is not in SQLAlchemy
     words: set[str] = set()
     n = 0
+
+    def copy_in(analysed: Iterable[tuple[list[tuple], set[str]]]) -> None:
+        nonlocal n
+        with raw.cursor() as cur, cur.copy(_COPY_DOCUMENTS) as copy:
+            for rows, part_words in analysed:
+                for r in rows:
+                    copy.write_row(r)
+                words.update(part_words)
+                n += len(rows)
+                if progress:
+                    progress(len(rows))
+
     pool = multiprocessing.get_context("spawn").Pool(procs) if procs > 1 else None
     try:
-        for chunk in _chunks(docs, 500 * max(1, procs) * 2):
-            parts = [chunk[i : i + 500] for i in range(0, len(chunk), 500)]
-            analysed = pool.map(_rows_of, parts) if pool else map(_rows_of, parts)
-            with raw.cursor() as cur, cur.copy(f"COPY search_documents ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-                for rows, part_words in analysed:
-                    for r in rows:
-                        copy.write_row(r)
-                    words |= part_words
-                    n += len(rows)
-            if progress:
-                progress(len(chunk))
+        in_flight = None
+        for chunk in _chunks(docs, _PART * max(1, procs)):  # reading the next chunk overlaps the analysis
+            parts = [chunk[i : i + _PART] for i in range(0, len(chunk), _PART)]
+            if pool is None:
+                copy_in(map(_rows_of, parts))
+                continue
+            submitted = pool.map_async(_rows_of, parts)
+            if in_flight is not None:
+                copy_in(in_flight.get())
+            in_flight = submitted
+        if in_flight is not None:
+            copy_in(in_flight.get())
     finally:
         if pool:
             pool.terminate()
     with raw.cursor() as cur, cur.copy("COPY search_words (word) FROM STDIN") as copy:
         for w in words:
             copy.write_row((w,))
+    # Fresh statistics: the planner's row estimate is the "about N" total of large answers.
+    connection.execute(sa.text("ANALYZE search_documents"))
     return n
 
 
