@@ -22,14 +22,20 @@ Steps, all in one run, in a temporary folder:
    words, a "phrase" (a word pair taken from a post) and one word filtered by
    category; each is the app's full search (first page of 10 with snippets
    built from the database text).
-Steps 1-4 run for each engine of --backend (Whoosh on SQLite; PostgreSQL on
---pg-url, whose public schema is dropped first: never point it at a shared
-database). With PostgreSQL, step 3 times commit to found from another connection.
+Steps 1-4 run for each engine of --backend (Whoosh on SQLite; PostgreSQL in a
+database the bench creates for the run through --pg-admin-url and drops at the
+end, never a shared one). With PostgreSQL, step 3 times commit to found from
+another connection.
 5. The same corpus and queries through SQLite FTS5 (porter + unicode61, bm25
-   with the title weighted 3x, snippet()), with each figure as a ratio.
+   with the title weighted 3x, snippet()).
+Floors, per engine: the rate of only reading the posts (a reindex can go no
+faster through the app), and the time to build a page of ten results from the
+database (items and snippets) for hits given in advance (every query pays it).
+The harness's CPU is printed per step: on a 2-core machine it shares the cores
+with PostgreSQL.
 
 Usage: .venv/bin/python bench/search.py [--posts 100000] [--queries 50] [--backend all|whoosh|postgres]
-       [--pg-url postgresql://postgres@127.0.0.1/search_bench]  (a database the bench may empty)
+       [--pg-admin-url postgresql://postgres@127.0.0.1/postgres]  (where it may CREATE DATABASE)
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -132,6 +139,10 @@ def make_posts(n: int, seed: int = SEED) -> tuple[list[dict], list[str], list[st
             }
         )
     return posts, en, bn
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -319,6 +330,16 @@ def app_queries(app, queries: dict[str, list[dict]], cat_ids: list[int]) -> dict
 # SQLite FTS5 --------------------------------------------------------------
 
 
+def fts_floor_read(path: Path) -> float:
+    """Posts/s of reading the posts' text back from SQLite: FTS5's floor beside the app's."""
+    conn = sqlite3.connect(path)
+    start = time.perf_counter()
+    n = sum(1 for _ in conn.execute("SELECT rowid, title, body, category FROM posts"))
+    seconds = time.perf_counter() - start
+    conn.close()
+    return n / seconds
+
+
 def fts_build(path: Path, posts: list[dict]) -> float:
     conn = sqlite3.connect(path)
     conn.execute("CREATE VIRTUAL TABLE posts USING fts5(title, body, category UNINDEXED, tokenize='porter unicode61')")
@@ -386,24 +407,79 @@ def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
+class PrivateDatabase:
+    """A PostgreSQL database this run creates (named for its process) and drops at the end, so the bench never
+    empties a database someone else uses (the tests' `test`, an engineer's own)."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        self.name = f"psi_search_bench_{os.getpid()}"
+        self.url = self.admin_url.rsplit("/", 1)[0] + "/" + self.name
+        self.admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+
+    def __enter__(self) -> PrivateDatabase:
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def cpu_seconds() -> float:
+    """CPU used so far by this process and its finished children (the indexing processes): the harness's share."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def floor_read(app) -> float:
+    """Posts/s of reading every document from the database, as a reindex does, with no analysis and no index:
+    the rate no engine's reindex through the app can pass."""
+    from forum.extensions import db
+    from forum.search import service
+
+    with app.app_context():
+        start = time.perf_counter()
+        n = sum(1 for _ in service.all_documents(db.session))
+        seconds = time.perf_counter() - start
+        db.session.rollback()
+    return n / seconds
+
+
+def floor_page(app, samples: int) -> list[float]:
+    """Seconds to build a page of ten results (items and snippets from the database) for hits given in advance:
+    what every query costs besides the engine's own matching and ranking."""
+    from forum.extensions import db
+    from forum.search import service, text
+
+    hits = [{"key": f"idea:{i}", "type": "idea", "id": i, "idea_id": i, "score": 1.0} for i in range(1, 11)]
+    terms = text.parse("land records").highlight_terms
+    times = []
+    with app.app_context():
+        for _ in range(samples):
+            start = time.perf_counter()
+            service.result_items(db.session, hits, terms)
+            times.append(time.perf_counter() - start)
+            db.session.rollback()
+    return times
+
+
 def run_engine(engine: str, workdir: Path, posts: list[dict], queries: dict, opts) -> dict:
     """Load the posts, reindex, measure commit-to-searchable and the queries through the app's search service."""
     from forum.extensions import db
     from forum.search import worker
 
-    uri = None
-    if engine == "postgres":
-        uri = opts.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        admin = sa.create_engine(uri)
-        with admin.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        admin.dispose()
+    uri = opts.pg_database.url if engine == "postgres" else None
     t = time.perf_counter()
     app, cat_ids = build_app_db(workdir / engine, posts, uri, engine)
     print(f"{engine}: {len(posts):,} ideas inserted ({time.perf_counter() - t:.1f} s)", flush=True)
+    cpu = cpu_seconds()
     count, seconds = worker.rebuild(app, procs=2)
-    print(f"{engine}: reindexed {count:,} in {seconds:.1f} s", flush=True)
+    cpu = cpu_seconds() - cpu
+    print(f"{engine}: reindexed {count:,} in {seconds:.1f} s (harness CPU {cpu:.1f} s)", flush=True)
     with app.app_context():
         if engine == "postgres":
             size = db.session.scalar(sa.text("SELECT pg_total_relation_size('search_documents')"))
@@ -413,7 +489,18 @@ def run_engine(engine: str, workdir: Path, posts: list[dict], queries: dict, opt
         else:
             size = dir_size(workdir / engine / "index")
     delay = (postgres_delay if engine == "postgres" else whoosh_delay)(app, cat_ids[0], opts.delay_samples)
-    out = {"rate": count / seconds, "size": size, "delay": delay, "queries": app_queries(app, queries, cat_ids)}
+    cpu = cpu_seconds()
+    measured = app_queries(app, queries, cat_ids)
+    out = {
+        "rate": count / seconds,
+        "size": size,
+        "delay": delay,
+        "queries": measured,
+        "query_cpu": cpu_seconds() - cpu,
+        "query_seconds": sum(sum(v) for v in measured.values()),
+        "floor_rate": floor_read(app),
+        "floor_page": floor_page(app, opts.queries),
+    }
     with app.app_context():
         db.engine.dispose()
     return out
@@ -429,6 +516,7 @@ def print_table(results: dict[str, dict]) -> None:
         print(f"{label:<32}" + "".join(f"{v:>14.1f}" for v in values) + f"  {unit:<8} {target}")
 
     line("full reindex rate", [results[n]["rate"] for n in names], "posts/s", ">= 500 Whoosh, >= 2000 PostgreSQL")
+    line("floor: reading the posts", [results[n]["floor_rate"] for n in names], "posts/s", "(no analysis, no index)")
     line("index size", [results[n]["size"] / 2**20 for n in names], "MiB")
     line("commit -> searchable, median", [statistics.median(results[n]["delay"]) * 1000 for n in names], "ms")
     line("commit -> searchable, max", [max(results[n]["delay"]) * 1000 for n in names], "ms", "< 1000")
@@ -437,6 +525,14 @@ def print_table(results: dict[str, dict]) -> None:
         for p in (50, 95):
             values = [percentile(results[n]["queries"][kind], p) * 1000 for n in names]
             line(f"{kind}: p{p}", values, "ms", f"< {target}" if p == 95 else "")
+    line("floor: page of 10, p95", [percentile(results[n]["floor_page"], 95) * 1000 for n in names], "ms",
+         "(items + snippets, no matching)")  # fmt: skip
+    line(
+        "bench process CPU / query time",
+        [results[n]["query_cpu"] / results[n]["query_seconds"] for n in names],
+        "s/s",
+        "(in-process engines count here)",
+    )
 
 
 def main() -> None:
@@ -449,14 +545,15 @@ def main() -> None:
         "--backend", choices=("whoosh", "postgres", "all"), default="all", help="engines beside SQLite FTS5"
     )
     parser.add_argument(
-        "--pg-url",
-        default="postgresql://postgres@127.0.0.1/search_bench",
-        help="a PostgreSQL database this bench may empty (its public schema is dropped)",
+        "--pg-admin-url",
+        default="postgresql://postgres@127.0.0.1/postgres",
+        help="a PostgreSQL connection allowed to CREATE DATABASE; the bench creates its own database and drops it",
     )
     opts = parser.parse_args()
     engines = ("whoosh", "postgres") if opts.backend == "all" else (opts.backend,)
 
     workdir = Path(tempfile.mkdtemp(prefix="psi-search-bench-"))
+    started, started_cpu, started_load = time.perf_counter(), cpu_seconds(), load()
     try:
         t = time.perf_counter()
         posts, en, bn = make_posts(opts.posts)
@@ -468,18 +565,31 @@ def main() -> None:
 
         results: dict[str, dict] = {}
         for engine in engines:
-            results[engine] = run_engine(engine, workdir, posts, queries, opts)
+            if engine == "postgres":
+                with PrivateDatabase(opts.pg_admin_url) as opts.pg_database:
+                    results[engine] = run_engine(engine, workdir, posts, queries, opts)
+            else:
+                results[engine] = run_engine(engine, workdir, posts, queries, opts)
 
         fts_path = workdir / "fts.db"
         f_seconds = fts_build(fts_path, posts)
+        cpu = cpu_seconds()
+        measured = fts_queries(fts_path, queries)
         results["FTS5"] = {
             "rate": len(posts) / f_seconds,
             "size": fts_path.stat().st_size,
             "delay": fts_delay(fts_path, opts.delay_samples),
-            "queries": fts_queries(fts_path, queries),
+            "queries": measured,
+            "query_cpu": cpu_seconds() - cpu,
+            "query_seconds": sum(sum(v) for v in measured.values()),
+            "floor_rate": fts_floor_read(fts_path),
+            "floor_page": [0.0],  # FTS5 builds its snippets inside the query
         }
         print_table(results)
-        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
+        print(
+            f"load average at the start {started_load}, at the end {load()} ({os.cpu_count()} cores); "
+            f"harness CPU {cpu_seconds() - started_cpu:.0f} s over {time.perf_counter() - started:.0f} s wall"
+        )
     finally:
         if opts.keep:
             print(f"kept {workdir}")

@@ -13,7 +13,6 @@ keeps the unstemmed words for "did you mean".
 from __future__ import annotations
 
 import atexit
-import math
 import os
 import re
 import threading
@@ -32,7 +31,7 @@ from whoosh.support.levenshtein import distance
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR, LockError
 
-from forum.search import text
+from forum.search import shared, text
 from forum.search.text import ParsedQuery, QueryError
 
 __all__ = [
@@ -48,7 +47,7 @@ __all__ = [
 ]
 
 MAX_QUERY_LENGTH = text.MAX_QUERY_LENGTH
-MAX_PAGES = 100
+MAX_PAGES = shared.MAX_PAGES
 TITLE_BOOST = 3.0
 TAG_BOOST = 2.0
 
@@ -115,12 +114,13 @@ STEM = Analyzer(stem=True)
 
 # Bump when the schema or the analysis changes: an index written by another version is replaced on open and
 # marked for a rebuild (see rebuild_needed()).
-SCHEMA_VERSION = 3  # 3: Snowball English and Bangla stemmers, digit scripts folded
+SCHEMA_VERSION = 4  # 3: Snowball English and Bangla stemmers, digit scripts folded; 4: stored digest
 _VERSION_FILE = "schema-version"
 _REBUILD_MARKER = "rebuild-needed"
 
 SCHEMA = Schema(
     key=ID(unique=True, stored=True),  # "idea:12", "comment:34": the type and id of a hit
+    digest=ID(stored=True),  # of the source fields (shared.digest): `flask search check` finds stale entries
     kind=ID,
     idea_id=ID(stored=True),
     # Stemmed only: the unstemmed twins doubled the postings (indexing time) and changed no query's hits,
@@ -232,6 +232,7 @@ def _to_whoosh(doc: dict, spell: str | None = None) -> dict:
     title, body = doc.get("title") or "", doc.get("body") or ""
     return {
         "key": doc["key"],
+        "digest": shared.digest(doc),
         "kind": doc["type"],
         "idea_id": str(doc["idea_id"]),
         "title": title,
@@ -365,6 +366,12 @@ def all_keys(index_dir: str) -> set[str]:
         return {f["key"] for f in s.all_stored_fields()}
 
 
+def all_digests(index_dir: str) -> dict[str, str]:
+    """Every document key with the digest of the content it was indexed from (for `flask search check`)."""
+    with _searcher(index_dir) as s:
+        return {f["key"]: f.get("digest", "") for f in s.all_stored_fields()}
+
+
 def doc_count(index_dir: str) -> int:
     """How many documents the index holds."""
     with _searcher(index_dir) as s:
@@ -488,29 +495,6 @@ def search(
         results = s.search(q, limit=page * per_page, filter=flt)
         exact = results.has_exact_length()
         total = len(results) if exact else max(results.estimated_length(), results.scored_length())
-        hits = []
-        for hit in results[(page - 1) * per_page : page * per_page]:
-            fields = hit.fields()
-            kind, _, doc_id = fields["key"].partition(":")
-            hits.append(
-                {
-                    "key": fields["key"],
-                    "type": kind,
-                    "id": int(doc_id),
-                    "idea_id": int(fields["idea_id"]),
-                    "score": round(float(hit.score), 4),
-                }
-            )
+        hits = [shared.hit(h["key"], h["idea_id"], h.score) for h in results[(page - 1) * per_page : page * per_page]]
         suggestion = _suggest(s, parsed, text.clean_query(query)) if total == 0 and parsed.raw_words else None
-    pages = min(MAX_PAGES, math.ceil(total / per_page)) if total else 0
-    return {
-        "hits": hits,
-        "total": total,
-        "total_exact": exact,
-        "page": page,
-        "pages": pages,
-        "suggestion": suggestion,
-        "terms": parsed.highlight_terms,
-    }
-
-
+    return shared.answer(hits, total, exact, page, per_page, suggestion, parsed)

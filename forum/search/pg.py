@@ -18,7 +18,6 @@ total is the planner's estimate and the ranking is over the newest matches.
 from __future__ import annotations
 
 import json
-import math
 import multiprocessing
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -28,10 +27,10 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
-from forum.search import text
+from forum.search import shared, text
 from forum.search.text import ParsedQuery
 
-MAX_PAGES = 100
+MAX_PAGES = shared.MAX_PAGES
 CANDIDATES = 1000
 # ts_rank_cd weights for {D, C, B, A}: body, (unused), tags, title. Title over body about 3x, as in Whoosh.
 WEIGHTS = "{0.3, 0.3, 0.6, 1.0}"
@@ -56,6 +55,8 @@ documents = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("title_tsv", TSVECTOR, nullable=False),
     sa.Column("tsv", TSVECTOR, nullable=False),
+    # Of the source fields (shared.digest): `flask search check` finds entries not updated after an edit.
+    sa.Column("digest", sa.String(32)),
     sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
     sa.Index("ix_search_documents_title_tsv", "title_tsv", postgresql_using="gin"),
 )
@@ -121,6 +122,7 @@ def _analyse(doc: dict) -> tuple[dict, list[str]]:
         "category_id": doc.get("category") or None,
         "reference": (doc.get("reference") or "").lower(),
         "created_at": created,
+        "digest": shared.digest(doc),
         "title_tsv": _tsvector([(title_terms, 1, "A")]),
         "tsv": _tsvector(
             [
@@ -242,6 +244,11 @@ def rebuild(
     return n
 
 
+def all_digests(connection: sa.Connection) -> dict[str, str]:
+    """Every document key with the digest of the content it was indexed from (for `flask search check`)."""
+    return {key: d or "" for key, d in connection.execute(sa.text("SELECT key, digest FROM search_documents"))}
+
+
 def all_keys(connection: sa.Connection) -> set[str]:
     """Every document key (for checks against the database)."""
     return set(connection.scalars(sa.text("SELECT key FROM search_documents")))
@@ -303,7 +310,7 @@ def search(  # noqa: PLR0913 (the Whoosh adapter's signature, plus the connectio
     filters = filters or {}
     page = max(1, min(int(page), MAX_PAGES))
     if filters.get("author_ids") is not None and not list(filters["author_ids"]):
-        return _answer([], 0, True, page, per_page, None, parsed)
+        return shared.answer([], 0, True, page, per_page, None, parsed)
     tsquery = _tsquery(parsed, any_words)
     where, params = _where(filters, tsquery, parsed.references)
     if tsquery:
@@ -333,25 +340,9 @@ def search(  # noqa: PLR0913 (the Whoosh adapter's signature, plus the connectio
     if total >= CANDIDATES:
         exact = False
         total = max(total, _estimate(connection, where, params))
-    hits = [
-        {"key": r.key, "type": r.kind, "id": r.doc_id, "idea_id": r.idea_id, "score": round(float(r.score), 4)}
-        for r in rows
-    ]
+    hits = [shared.hit(r.key, r.idea_id, r.score) for r in rows]
     suggestion = _suggest(connection, parsed, text.clean_query(query)) if total == 0 and parsed.raw_words else None
-    return _answer(hits, total, exact, page, per_page, suggestion, parsed)
-
-
-def _answer(hits, total, exact, page, per_page, suggestion, parsed: ParsedQuery) -> dict:
-    pages = min(MAX_PAGES, math.ceil(total / per_page)) if total else 0
-    return {
-        "hits": hits,
-        "total": total,
-        "total_exact": exact,
-        "page": page,
-        "pages": pages,
-        "suggestion": suggestion,
-        "terms": parsed.highlight_terms,
-    }
+    return shared.answer(hits, total, exact, page, per_page, suggestion, parsed)
 
 
 def _has_term(connection: sa.Connection, word: str) -> bool:

@@ -260,7 +260,7 @@ def search(session: so.Session, args: dict) -> dict:
             found = run_query(session, q, filters, page, PER_PAGE)
     except text.QueryError as exc:
         return {**empty, "message": str(exc)}
-    items = _items(session, found["hits"], found["terms"])
+    items = result_items(session, found["hits"], found["terms"])
     # Hits whose post was deleted since the last index update are dropped (the worker removes them soon).
     dropped = len(found["hits"]) - len(items)
     total = max(found["total"] - dropped, len(items) + (page - 1) * PER_PAGE) if found["total"] else 0
@@ -370,7 +370,8 @@ def indexed_keys(session: so.Session) -> set[str]:
     return index.all_keys(current_app.config["SEARCH_INDEX_DIR"])
 
 
-def _items(session: so.Session, hits: list[dict], terms) -> list[dict]:
+def result_items(session: so.Session, hits: list[dict], terms: tuple[set[str], set[str]]) -> list[dict]:
+    """The page items of engine hits: title, escaped snippets, reference; hits of deleted posts are dropped."""
     idea_ids = {h["idea_id"] for h in hits}
     comment_ids = {h["id"] for h in hits if h["type"] == "comment"}
     ideas = {i.id: i for i in session.scalars(sa.select(Idea).where(Idea.id.in_(idea_ids)))} if idea_ids else {}
