@@ -82,7 +82,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from forum.search import saved as search_saved
     from forum.search import worker as search_worker
 
-    search_outbox.install()  # PostgreSQL search: documents written in the committing transaction
+    search_outbox.install()  # search work (documents or outbox rows) written in the committing transaction
     search_saved.install()  # new posts matched against saved searches after their commit
     search_worker.init_app(app)  # the first request starts the indexer, which first heals what a crash left
     mail_sender.init_app(app)  # the first request starts the sender, which first sends what an outage left

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from forum import create_app
 from forum.extensions import db
 from forum.ideas import service as ideas
-from forum.models import Idea, SearchOutbox
-from forum.search import index, pg, service, worker
+from forum.models import Comment, Idea, SearchOutbox
+from forum.search import index, pg, service, shared, worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def keys(body):
 
 def indexed(app):
     """The keys the configured engine holds (Whoosh in the SQLite pass, PostgreSQL in the PostgreSQL pass)."""
-    keys = service.indexed_keys(db.session)
+    keys = service.indexed_keys(db.session, service.Engine.from_config(app.config))
     db.session.rollback()
     return keys
 
@@ -520,6 +520,49 @@ def test_search_check_reports_drift_then_repairs_it(world, app, runner):
     assert indexed(app) == {f"idea:{kept}", f"idea:{lost}"}
     again = runner.invoke(args=["search", "check"])
     assert again.exit_code == 0 and "agrees with the database" in again.output
+
+
+def test_search_check_finds_posts_edited_behind_the_index_and_rewrites_their_entries(world, app, runner, officer_api):
+    idea = post(world, "Ferry timetable board", "Ferries leave the ghat at dawn.")
+    comment = ideas.add_comment(idea, world["officer2"], "Print the timetable in Bangla.")
+    untouched = post(world, "Untouched idea", "Ferry words stay.")
+    db.session.commit()
+    idea_id, comment_id, untouched_id = idea.id, comment.id, untouched.id  # reading them later would open a transaction
+    # Edits that never reached the index: no outbox row, no commit hook, the keys unchanged.
+    db.session.execute(
+        sa.update(Idea).where(Idea.id == idea_id).values(title="Bridge toll counter", body="Tolls paid by phone.")
+    )
+    db.session.execute(sa.update(Comment).where(Comment.id == comment_id).values(body="Solar lamps at the jetty."))
+    db.session.commit()
+    db.session.rollback()
+    assert hits(officer_api, q="bridge")["items"] == [] and hits(officer_api, q="lamps")["items"] == []
+    db.session.rollback()  # SQLite: no transaction left open for the command's writes
+    report = runner.invoke(args=["search", "check", "--no-repair"])
+    assert report.exit_code == 1, report.output
+    assert "Missing from the index: 0" in report.output and "Stale in the index: 0" in report.output
+    assert f"Outdated in the index (edited since indexed): 2 (comment:{comment_id}, idea:{idea_id}" in report.output
+    repaired = runner.invoke(args=["search", "check"])
+    assert repaired.exit_code == 0 and "Repaired" in repaired.output, repaired.output
+    assert keys(hits(officer_api, q="bridge")) == [("idea", idea_id)]
+    assert keys(hits(officer_api, q="lamps")) == [("comment", comment_id)]
+    assert keys(hits(officer_api, q="ferry")) == [("idea", untouched_id)]  # the old words are gone from the index
+    db.session.rollback()
+    again = runner.invoke(args=["search", "check"])
+    assert again.exit_code == 0 and "agrees with the database" in again.output, again.output
+
+
+def test_a_documents_digest_changes_with_every_field_its_entry_is_built_from():
+    doc = {
+        "key": "idea:1", "type": "idea", "id": 1, "idea_id": 1, "title": "Land records", "body": "Body.",
+        "tags": ["land", "records"], "author_id": 3, "office": "DHK", "category": 2, "reference": "PSI-2026-000001",
+        "created": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    }  # fmt: skip
+    same = {**doc, "tags": ["records", "land"], "created": datetime(2026, 1, 2, 3, 4, 5)}  # order and naive UTC
+    assert shared.digest(same) == shared.digest(doc)
+    changes = {"title": "Land record", "body": "Body!", "tags": ["land"], "author_id": 4, "office": "CTG",
+               "category": 3, "reference": "PSI-2026-000002", "created": datetime(2026, 1, 2, tzinfo=UTC)}  # fmt: skip
+    for field, value in changes.items():
+        assert shared.digest({**doc, field: value}) != shared.digest(doc), field
 
 
 def test_reindex_reports_progress_for_every_document(world, app, runner):

@@ -1,5 +1,7 @@
 """GET /api/v1/ideas/<id>/similar: ideas that look like this one (SPEC section 7)."""
 
+from flask import current_app
+
 from forum.api import bp
 from forum.api.auth import token_required
 from forum.extensions import db
@@ -13,5 +15,6 @@ from forum.search import service as search
 def similar_ideas(idea_id: int):
     """At most five ideas most like this one, itself excluded."""
     idea = ideas.get_idea(idea_id)
-    found = search.similar_ideas(db.session, idea.title, idea.body, exclude_id=idea.id)
+    engine = search.Engine.from_config(current_app.config)
+    found = search.similar_ideas(db.session, engine, idea.title, idea.body, exclude_id=idea.id)
     return {"items": [idea_dict(i) for i in found]}

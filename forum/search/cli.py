@@ -50,12 +50,16 @@ def reindex(procs: int, if_needed: bool) -> None:
 @click.command("check")
 @click.option("--repair/--no-repair", default=True, show_default=True, help="Fix the drift found.")
 def check(repair: bool) -> None:
-    """Compare the search index with the database; report and (by default) repair drift."""
+    """Compare the search index with the database, content included; report and (by default) repair drift."""
     found = worker.check(current_app._get_current_object(), repair=repair)
-    missing, stale = found["missing"], found["stale"]
+    missing, stale, outdated = found["missing"], found["stale"], found["outdated"]
     click.echo(f"Missing from the index: {len(missing)}" + (f" ({', '.join(missing[:10])}...)" if missing else ""))
     click.echo(f"Stale in the index: {len(stale)}" + (f" ({', '.join(stale[:10])}...)" if stale else ""))
-    if not (missing or stale):
+    click.echo(
+        f"Outdated in the index (edited since indexed): {len(outdated)}"
+        + (f" ({', '.join(outdated[:10])}...)" if outdated else "")
+    )
+    if not (missing or stale or outdated):
         click.echo("The index agrees with the database.")
     elif repair:
         click.echo("Repaired: the index now agrees with the database.")

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from forum.domain_errors import ValidationError
 from forum.ideas.rendering import markdown_text
 from forum.models import Category, Comment, Idea, Office, SearchOutbox, Tag, User, idea_tags
-from forum.search import index, pg, text
+from forum.search import index, pg, shared, text
 
 MAX_QUERY_LENGTH = index.MAX_QUERY_LENGTH
 PER_PAGE = 10
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Which engine answers (SEARCH_BACKEND) and where Whoosh keeps its index: the settings every search takes."""
+
+    backend: str = "whoosh"
+    index_dir: str = ""
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> Engine:
+        return cls(backend=config.get("SEARCH_BACKEND") or "whoosh", index_dir=str(config.get("SEARCH_INDEX_DIR", "")))
+
+    @property
+    def postgres(self) -> bool:
+        return self.backend == "postgres"
 
 
 # Documents ----------------------------------------------------------------
@@ -151,15 +167,9 @@ def all_documents(session: so.Session, batch: int = 2000) -> Iterator[dict]:
         last = rows[-1].id
 
 
-def database_keys(session: so.Session) -> set[str]:
-    """The key of every visible idea and comment: what the index must hold, no more, no less."""
-    ideas = session.scalars(sa.select(Idea.id).where(Idea.deleted_at.is_(None)))
-    comments = session.scalars(
-        sa.select(Comment.id)
-        .join(Idea, Idea.id == Comment.idea_id)
-        .where(Comment.deleted_at.is_(None), Idea.deleted_at.is_(None))
-    )
-    return {f"idea:{i}" for i in ideas} | {f"comment:{c}" for c in comments}
+def database_digests(session: so.Session) -> dict[str, str]:
+    """The key and content digest of every visible idea and comment: what the index must hold, no more, no less."""
+    return {doc["key"]: shared.digest(doc) for doc in all_documents(session)}
 
 
 def document_count(session: so.Session) -> int:
@@ -240,7 +250,7 @@ def parse_page(value: object) -> int:
         return 1
 
 
-def search(session: so.Session, args: dict) -> dict:
+def search(session: so.Session, args: dict, engine: Engine) -> dict:
     """Run a search from request arguments.
 
     Answers {"items", "total", "page", "pages", "suggestion", "message"}; an
@@ -257,7 +267,7 @@ def search(session: so.Session, args: dict) -> dict:
         if not text.clean_query(q) and any(filters.get(k) is not None for k in BROWSE_FILTERS):
             found = browse(session, filters, page, PER_PAGE)
         else:
-            found = run_query(session, q, filters, page, PER_PAGE)
+            found = run_query(session, engine, q, filters, page, PER_PAGE)
     except text.QueryError as exc:
         return {**empty, "message": str(exc)}
     items = result_items(session, found["hits"], found["terms"])
@@ -332,27 +342,37 @@ def browse(session: so.Session, filters: dict, page: int, per_page: int = PER_PA
 
 
 def run_query(  # noqa: PLR0913
-    session: so.Session, q: str, filters: dict, page: int, per_page: int = PER_PAGE, any_words: bool = False
+    session: so.Session,
+    engine: Engine,
+    q: str,
+    filters: dict,
+    page: int,
+    per_page: int = PER_PAGE,
+    any_words: bool = False,
 ) -> dict:
-    """The engine's answer (hits, total, pages, suggestion, terms) from the configured SEARCH_BACKEND."""
-    if current_app.config.get("SEARCH_BACKEND") == "postgres":
+    """The engine's answer (hits, total, pages, suggestion, terms; shared.answer's shape)."""
+    if engine.postgres:
         return pg.search(session.connection(), q, filters, page, per_page=per_page, any_words=any_words)
-    index_dir = current_app.config["SEARCH_INDEX_DIR"]
-    return index.search(q, filters, page, index_dir, per_page=per_page, any_words=any_words)
+    return index.search(q, filters, page, engine.index_dir, per_page=per_page, any_words=any_words)
 
 
 SIMILAR_LIMIT = 5
 
 
-def similar_ideas(
-    session: so.Session, title: str, body: str = "", exclude_id: int | None = None, limit: int = SIMILAR_LIMIT
+def similar_ideas(  # noqa: PLR0913
+    session: so.Session,
+    engine: Engine,
+    title: str,
+    body: str = "",
+    exclude_id: int | None = None,
+    limit: int = SIMILAR_LIMIT,
 ) -> list[Idea]:
     """Up to `limit` visible ideas most like this title and body (more-like-this over title and body)."""
     words = text.more_like_this_words(title or "", body or "")
     if not words:
         return []
     try:
-        found = run_query(session, " ".join(words), {"type": "idea"}, 1, per_page=limit + 1, any_words=True)
+        found = run_query(session, engine, " ".join(words), {"type": "idea"}, 1, per_page=limit + 1, any_words=True)
     except text.QueryError:
         return []
     ids = [h["id"] for h in found["hits"] if h["id"] != exclude_id][:limit]
@@ -363,11 +383,16 @@ def similar_ideas(
     return [by_id[i] for i in ids if i in by_id]
 
 
-def indexed_keys(session: so.Session) -> set[str]:
-    """Every document key the configured engine holds."""
-    if current_app.config.get("SEARCH_BACKEND") == "postgres":
-        return pg.all_keys(session.connection())
-    return index.all_keys(current_app.config["SEARCH_INDEX_DIR"])
+def indexed_digests(session: so.Session, engine: Engine) -> dict[str, str]:
+    """Every document key the engine holds, with the digest of the content it was indexed from."""
+    if engine.postgres:
+        return pg.all_digests(session.connection())
+    return index.all_digests(engine.index_dir)
+
+
+def indexed_keys(session: so.Session, engine: Engine) -> set[str]:
+    """Every document key the engine holds."""
+    return set(indexed_digests(session, engine))
 
 
 def result_items(session: so.Session, hits: list[dict], terms: tuple[set[str], set[str]]) -> list[dict]:

@@ -1,6 +1,6 @@
 """The search page; the `flask search ...` commands hang off this blueprint (cli.py)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -61,7 +61,7 @@ def page():
         error_field = "until" if error else None
         if error is None:
             try:
-                result = service.search(db.session, args)
+                result = service.search(db.session, args, service.Engine.from_config(current_app.config))
             except ValidationError as exc:
                 error, error_field = exc.message, exc.field
     return render_template(
@@ -82,12 +82,13 @@ def page():
 def similar():
     """JSON for the "similar ideas" lists: by a draft's title (new-idea form) or by an existing idea's id."""
     idea_id = query_int(request.args, "idea")
+    engine = service.Engine.from_config(current_app.config)
     if idea_id:
         idea = ideas.get_idea(idea_id)
-        found = service.similar_ideas(db.session, idea.title, idea.body, exclude_id=idea.id)
+        found = service.similar_ideas(db.session, engine, idea.title, idea.body, exclude_id=idea.id)
     else:
         title = (request.args.get("title") or "")[:200]
-        found = service.similar_ideas(db.session, title)
+        found = service.similar_ideas(db.session, engine, title)
     return {
         "items": [
             {"id": i.id, "title": i.title, "reference": i.reference, "url": url_for("ideas.show", idea_id=i.id)}

@@ -90,20 +90,25 @@ def _rebuild_postgres(procs: int, progress: Callable[[int], None] | None, clock:
 
 
 def check(app: Flask, repair: bool = False) -> dict[str, list[str]]:
-    """Compare the index's keys with the database's posts; with repair, index the missing and drop the stale.
+    """Compare the index with the database's posts, content included; with repair, rewrite what differs.
 
-    Answers {"missing": keys in the database but not the index, "stale": keys in the
-    index whose post is deleted or gone}, as found before any repair.
+    Answers, as found before any repair: {"missing": keys in the database but not the
+    index, "stale": keys in the index whose post is deleted or gone, "outdated": keys
+    whose entry was indexed from other content than the post now has (an edit to its
+    title, body, tags or filters that never reached the index)}.
     """
+    engine = service.Engine.from_config(app.config)
     with app.app_context(), so.Session(db.engine) as session:
-        expected = service.database_keys(session)
-        held = service.indexed_keys(session)
+        expected = service.database_digests(session)
+        held = service.indexed_digests(session, engine)
         session.rollback()
-    missing, stale = sorted(expected - held), sorted(held - expected)
-    if repair and (missing or stale):
-        refs = [(k.partition(":")[0], int(k.partition(":")[2])) for k in missing + stale]
+    missing = sorted(expected.keys() - held.keys())
+    stale = sorted(held.keys() - expected.keys())
+    outdated = sorted(k for k in expected.keys() & held.keys() if expected[k] != held[k])
+    if repair and (missing or stale or outdated):
+        refs = [(k.partition(":")[0], int(k.partition(":")[2])) for k in missing + stale + outdated]
         with app.app_context():
-            if app.config.get("SEARCH_BACKEND") == "postgres":
+            if engine.postgres:
                 with so.Session(db.engine) as session, session.begin():
                     docs, removed, removed_ideas = service.documents_for(session, refs)
                     # A stale comment of a deleted idea goes by key too: its idea's row may be gone already.
@@ -112,8 +117,8 @@ def check(app: Flask, repair: bool = False) -> dict[str, list[str]]:
                 with so.Session(db.engine) as session, session.begin():
                     session.add_all(SearchOutbox(doc_type=t, doc_id=i) for t, i in refs)
                 drain(app)
-                index.remove_documents(stale, app.config["SEARCH_INDEX_DIR"])
-    return {"missing": missing, "stale": stale}
+                index.remove_documents(stale, engine.index_dir)
+    return {"missing": missing, "stale": stale, "outdated": outdated}
 
 
 def drain(app: Flask | None = None, limit: int | None = None) -> int:
