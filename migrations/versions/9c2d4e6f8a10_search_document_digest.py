@@ -1,7 +1,7 @@
 """PostgreSQL search documents carry the digest of their source fields; nothing on SQLite
 
 Revision ID: 9c2d4e6f8a10
-Revises: 7a3f0c2e8d41
+Revises: b7c1d2e3f4a5
 Create Date: 2026-11-30 19:25:00
 
 `flask search check` compares it with a digest of the post as the database holds
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '9c2d4e6f8a10'
-down_revision = '7a3f0c2e8d41'
+down_revision = 'b7c1d2e3f4a5'
 branch_labels = None
 depends_on = None
 
