@@ -73,3 +73,27 @@ def assert_fits(page, what: str) -> None:
     layout = sideways_overflow(page)
     assert layout["scrollWidth"] <= layout["width"], f"{what} scrolls sideways: {layout}"
     assert not layout["wide"], f"{what} has elements wider than the viewport: {layout}"
+
+
+# Text in the dashboard's SVG charts that collides: a label running into the bars (which start at x=160) or
+# two pieces of text whose boxes intersect. In the SVG's own units, so it holds at any rendered size.
+_CHART_OVERLAP_JS = """() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const texts = [...svg.querySelectorAll('text')].map(t => ({t, b: t.getBBox()}));
+    for (const {t, b} of texts) {
+      if (t.classList.contains('label') && b.x + b.width > 160) found.push('label into bars: ' + t.textContent);
+    }
+    for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+      const a = texts[i].b, c = texts[j].b;
+      if (a.x < c.x + c.width && c.x < a.x + a.width && a.y < c.y + c.height && c.y < a.y + a.height)
+        found.push('overlap: ' + texts[i].t.textContent + ' / ' + texts[j].t.textContent);
+    }
+  }
+  return found;
+}"""
+
+
+def chart_text_overlaps(page) -> list[str]:
+    """Chart labels that run into the bars or into each other (empty when every label is readable)."""
+    return page.evaluate(_CHART_OVERLAP_JS)

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.browser.helpers import DESKTOP, PHONE, assert_fits, logged_in_page, shot
+from tests.browser.helpers import DESKTOP, PHONE, assert_fits, chart_text_overlaps, logged_in_page, shot
 from tests.browser.servers import PASSWORD, Site
 
 pytestmark = pytest.mark.browser
@@ -197,8 +197,18 @@ def test_officer_idea_in_bangla_from_sign_up_to_official_answer(browser, server)
     cells = row.locator("td").all_inner_texts()
     assert cells[1] == "1", cells
     assert "100" in " ".join(cells), cells
+    # The charts carry value labels that collide with nothing, and shrink with the window.
+    assert staff.locator("svg.chart text.value").count() >= 2
+    assert chart_text_overlaps(staff) == []
     _step(staff, "17-staff-dashboard")
     staff.set_viewport_size(PHONE)
+    assert chart_text_overlaps(staff) == []
+    # On the phone a chart keeps a readable size and scrolls sideways inside its own box, not the page.
+    boxes = staff.evaluate(
+        "[...document.querySelectorAll('figure.chart-box')].map(f => [f.getBoundingClientRect().right,"
+        " f.querySelector('svg.chart').getBoundingClientRect().width])"
+    )
+    assert boxes and all(right <= PHONE["width"] and svg_width >= 560 for right, svg_width in boxes), boxes
     _step(staff, "18-staff-dashboard-phone", phone=True)
     staff.context.close()
     secretary.context.close()
