@@ -7,6 +7,7 @@ read them from here (docs/followup.md has the long form):
 - Answered: Idea.first_response_at is set (a senior user commented) at or before `now`.
 - Responsible office (level 0): the office that owns the idea's category if it has one,
   else the parent of the idea's office, else the idea's office itself (a root office).
+- Working days, weekends, holidays and deadlines are local to FOLLOWUP_TIMEZONE (calendar.py).
 - Flagged (level 0) when still unanswered at the end of the FOLLOWUP_RESPONSE_DAYS-th working
   day after the day it was posted; escalated one office up for every further
   FOLLOWUP_ESCALATE_DAYS working days, stopping at the root of the tree.
@@ -19,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from forum.extensions import db
-from forum.followup.calendar import WorkCalendar, parse_weekend
+from forum.followup.calendar import DEFAULT_ZONE, WorkCalendar, parse_weekend, parse_zone
 from forum.models import Category, Flag, FlagEvent, Holiday, Idea, Office, User
 
 # Flag events written by a person (not the scan) that take a flag off the posting-day schedule.
@@ -37,6 +39,11 @@ class Rules:
     response_days: int
     escalate_days: int
     weekend: frozenset[int]
+    timezone: str = DEFAULT_ZONE  # FOLLOWUP_TIMEZONE: the zone whose local days the clocks count
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return parse_zone(self.timezone)
 
     @classmethod
     def from_config(cls, config: Mapping) -> Rules:
@@ -45,12 +52,13 @@ class Rules:
             response_days=int(config["FOLLOWUP_RESPONSE_DAYS"]),
             escalate_days=max(1, int(config["FOLLOWUP_ESCALATE_DAYS"])),
             weekend=parse_weekend(config["FOLLOWUP_WEEKEND"]),
+            timezone=parse_zone(config.get("FOLLOWUP_TIMEZONE")).key,
         )
 
 
 def load_calendar(rules: Rules) -> WorkCalendar:
-    """The working-day calendar with the holidays kept by admins."""
-    return WorkCalendar(rules.weekend, db.session.scalars(sa.select(Holiday.day)))
+    """The working-day calendar in the follow-up zone, with the holidays (local dates) kept by admins."""
+    return WorkCalendar(rules.weekend, db.session.scalars(sa.select(Holiday.day)), rules.tz)
 
 
 def tracked_condition(now: datetime) -> sa.ColumnElement[bool]:
@@ -122,7 +130,7 @@ class OfficeTree:
 
 
 class Schedule:
-    """Due moments per level, computed once per distinct creation day (not per idea)."""
+    """Due moments per level, computed once per distinct local creation day (not per idea)."""
 
     def __init__(self, rules: Rules, calendar: WorkCalendar):
         self.rules, self.calendar = rules, calendar
@@ -130,18 +138,21 @@ class Schedule:
 
     def due(self, created_at: datetime, level: int) -> datetime:
         """When an unanswered idea posted at created_at reaches `level` (0 = flagged)."""
-        day = created_at.date()
+        return self.due_on_day(self.calendar.local_date(created_at), level)
+
+    def due_on_day(self, day: date, level: int) -> datetime:
+        """When an unanswered idea posted on local day `day` reaches `level` (the scan groups by day)."""
         dues = self._dues.setdefault(day, [])
         while len(dues) <= level:
             working_days = self.rules.response_days + len(dues) * self.rules.escalate_days
-            dues.append(self.calendar.due_at(created_at, working_days))
+            dues.append(self.calendar.due_on_day(day, working_days))
         return dues[level]
 
-    def level_at(self, created_at: datetime, max_level: int, now: datetime) -> int | None:
-        """The level due at `now` (capped at max_level), or None when not yet due."""
+    def level_at(self, day: date, max_level: int, now: datetime) -> int | None:
+        """The level due at `now` (capped at max_level) for an idea posted on local day `day`, or None."""
         level = None
         for candidate in range(max_level + 1):
-            if self.due(created_at, candidate) > now:
+            if self.due_on_day(day, candidate) > now:
                 break
             level = candidate
         return level

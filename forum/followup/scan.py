@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -34,7 +35,7 @@ from forum.followup.rules import (
     responsible_office_column,
     tracked_condition,
 )
-from forum.followup.sql import dialect, lock_flags, upsert, utc_day
+from forum.followup.sql import dialect, local_day, lock_flags, upsert
 from forum.models import Category, Flag, FlagEvent, Idea, Office, User, UTCDateTime
 from forum.notifications.service import notify
 
@@ -91,13 +92,12 @@ class Clock:
     days: int
     schedule: Schedule
 
-    def reason(self, due: datetime) -> str:
+    def reason(self, due: datetime, tz: ZoneInfo) -> str:
+        """The flag's reason, with its deadline in the follow-up zone's local time."""
+        local = f"{due.astimezone(tz):%Y-%m-%d %H:%M} {tz.key}"
         if self.kind == "stalled":
-            return (
-                f"Answered but not decided within {self.days} working days of the first answer "
-                f"(due {due:%Y-%m-%d %H:%M} UTC)."
-            )
-        return f"No senior response within {self.days} working days (due {due:%Y-%m-%d %H:%M} UTC)."
+            return f"Answered but not decided within {self.days} working days of the first answer (due {local})."
+        return f"No senior response within {self.days} working days (due {local})."
 
 
 def clocks(rules: Rules, days_to_decide: int) -> list[Clock]:
@@ -191,7 +191,10 @@ def _overdue_ideas(now: datetime, clock: Clock, rules: Rules):
             )
         )
     )
-    return query, utc_day(clock.start), base_office
+    # The local day (FOLLOWUP_TIMEZONE) each clock started on, computed by the database over the span of
+    # the stored start times (the earliest is one index lookup).
+    first = db.session.scalar(sa.select(sa.func.min(clock.start))) or now
+    return query, local_day(clock.start, rules.tz, first.date(), now.date()), base_office
 
 
 def scan(now: datetime, rules: Rules, days_to_decide: int = DECISION_DAYS_DEFAULT) -> ScanResult:
@@ -215,7 +218,7 @@ def scan(now: datetime, rules: Rules, days_to_decide: int = DECISION_DAYS_DEFAUL
         schedule = clock.schedule
         rows = []
         for group in groups:
-            started = datetime.combine(date.fromisoformat(group.day), datetime.min.time(), tzinfo=UTC)
+            started = date.fromisoformat(group.day)  # a local day
             chain = tree.chain(group.base)
             level = schedule.level_at(started, len(chain) - 1, now)
             if level is None:
@@ -226,8 +229,8 @@ def scan(now: datetime, rules: Rules, days_to_decide: int = DECISION_DAYS_DEFAUL
                     "base_office_id": group.base,
                     "level": level,
                     "office_id": chain[level],
-                    "level_since": schedule.due(started, level),
-                    "reason": clock.reason(schedule.due(started, 0)),
+                    "level_since": schedule.due_on_day(started, level),
+                    "reason": clock.reason(schedule.due_on_day(started, 0), rules.tz),
                 }
             )
         raised, escalated = _write_flags(now, rows, clock, query, day, base_office) if rows else ([], [])

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -12,13 +13,15 @@ from forum.ideas import service as ideas
 from forum.models import Flag, Notification
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-# Sunday 6 December 2026, a working day under the default Friday-Saturday weekend. With 7 working days to
-# respond and 7 more per escalation: flagged at the end of Tue 15 Dec, escalated at the end of Thu 24 Dec
-# and at the end of Mon 4 Jan 2027 (the weekends 11-12, 18-19, 25-26 Dec and 1-2 Jan do not count).
+DHAKA = ZoneInfo("Asia/Dhaka")  # FOLLOWUP_TIMEZONE's default: deadlines are Dhaka midnights (18:00 UTC)
+# Sunday 6 December 2026 (16:00 in Dhaka), a working day under the default Friday-Saturday weekend. With 7
+# working days to respond and 7 more per escalation: flagged at the end of Tue 15 Dec, escalated at the end
+# of Thu 24 Dec and at the end of Mon 4 Jan 2027 (the weekends 11-12, 18-19, 25-26 Dec and 1-2 Jan do not
+# count), each end being midnight in Dhaka.
 POSTED = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
-FLAG_DUE = datetime(2026, 12, 16, tzinfo=UTC)
-LEVEL1_DUE = datetime(2026, 12, 25, tzinfo=UTC)
-LEVEL2_DUE = datetime(2027, 1, 5, tzinfo=UTC)
+FLAG_DUE = datetime(2026, 12, 16, tzinfo=DHAKA)
+LEVEL1_DUE = datetime(2026, 12, 25, tzinfo=DHAKA)
+LEVEL2_DUE = datetime(2027, 1, 5, tzinfo=DHAKA)
 SECOND = timedelta(seconds=1)
 RULES = Rules(response_days=7, escalate_days=7, weekend=parse_weekend("fri,sat"))  # the defaults
 
@@ -26,7 +29,7 @@ RULES = Rules(response_days=7, escalate_days=7, weekend=parse_weekend("fri,sat")
 # FOLLOWUP_ESCALATE_DAYS working days after that change (its level_since), and the scan never moves it down.
 MANUAL_AT = datetime(2026, 12, 17, 9, 0, tzinfo=UTC)  # Thursday, the day after the flag was raised
 # 7 working days after Thu 17 Dec (Fri-Sat weekends): Sun 20 ... Thu 24, Sun 27, Mon 28: due at the end of Mon 28.
-OWN_CLOCK_DUE = datetime(2026, 12, 29, tzinfo=UTC)
+OWN_CLOCK_DUE = datetime(2026, 12, 29, tzinfo=DHAKA)
 
 
 def post(author, category, created_at=POSTED, title="Mobile courts for land disputes"):

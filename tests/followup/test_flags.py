@@ -1,6 +1,6 @@
 """Staff actions on flags (resolve, reassign, escalate) through services, pages and the API; the flag list."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from forum.extensions import db
 from forum.followup import flags, waiting
 from forum.models import FlagEvent, Notification
 from tests.followup.helpers import (
+    DHAKA,
     FLAG_DUE,
     LEVEL1_DUE,
     LEVEL2_DUE,
@@ -173,9 +174,9 @@ def test_a_late_scan_catches_up_a_flag_changed_by_hand_level_by_level(tree, runn
     db.session.commit()
     # Two own-clock periods have passed by 8 Jan: UPZ -> DIST at the end of Mon 28 Dec, then DIST -> MIN at the
     # end of Wed 6 Jan, the 7th working day after Mon 28 (as the schedule counts from the day a level fell due).
-    run_scan(runner, datetime(2027, 1, 8, tzinfo=UTC))
+    run_scan(runner, datetime(2027, 1, 8, tzinfo=DHAKA))
     flag = flag_of(idea)
-    assert (flag.level, flag.assigned_office.code, flag.level_since) == (2, "MIN", datetime(2027, 1, 7, tzinfo=UTC))
+    assert (flag.level, flag.assigned_office.code, flag.level_since) == (2, "MIN", datetime(2027, 1, 7, tzinfo=DHAKA))
     assert [e.action for e in flag.events] == ["raised", "assigned", "escalated"]
 
 

@@ -13,6 +13,7 @@ from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.models import Holiday
 from tests.followup.helpers import (
+    DHAKA,
     FLAG_DUE,
     LEVEL1_DUE,
     LEVEL2_DUE,
@@ -50,11 +51,11 @@ def test_a_holiday_and_a_weekend_push_the_flag_date(tree, runner, admin_client):
     # 7th working day to Wed 16, and the weekend of 18-19 Dec moves escalation to the end of Sun 27 Dec.
     run_scan(runner, FLAG_DUE + timedelta(hours=12))
     assert flag_of(idea) is None
-    run_scan(runner, datetime(2026, 12, 17, tzinfo=UTC))
+    run_scan(runner, datetime(2026, 12, 17, tzinfo=DHAKA))
     assert flag_of(idea).level == 0
-    run_scan(runner, datetime(2026, 12, 28, tzinfo=UTC) - SECOND)
+    run_scan(runner, datetime(2026, 12, 28, tzinfo=DHAKA) - SECOND)
     assert flag_of(idea).level == 0
-    run_scan(runner, datetime(2026, 12, 28, tzinfo=UTC))
+    run_scan(runner, datetime(2026, 12, 28, tzinfo=DHAKA))
     assert flag_of(idea).level == 1
 
 
@@ -62,11 +63,11 @@ def test_other_weekend_and_durations_come_from_config(tree):
     config = {"FOLLOWUP_WEEKEND": "sat,sun", "FOLLOWUP_RESPONSE_DAYS": "2", "FOLLOWUP_ESCALATE_DAYS": "1"}
     rules = Rules.from_config(config)
     idea = post(tree["upz_officer"], tree["health"], created_at=datetime(2026, 12, 11, 9, tzinfo=UTC))  # a Friday
-    scan(datetime(2026, 12, 16, tzinfo=UTC) - SECOND, rules)  # Mon 14 and Tue 15 are the 2 working days
+    scan(datetime(2026, 12, 16, tzinfo=DHAKA) - SECOND, rules)  # Mon 14 and Tue 15 are the 2 working days
     assert flag_of(idea) is None
-    scan(datetime(2026, 12, 16, tzinfo=UTC), rules)
+    scan(datetime(2026, 12, 16, tzinfo=DHAKA), rules)
     assert flag_of(idea).level == 0
-    scan(datetime(2026, 12, 17, tzinfo=UTC), rules)
+    scan(datetime(2026, 12, 17, tzinfo=DHAKA), rules)
     assert flag_of(idea).level == 1
 
 
