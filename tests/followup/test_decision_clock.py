@@ -4,7 +4,7 @@ after its first answer is flagged "stalled", escalated on the same schedule, and
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,14 +15,15 @@ from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.lifecycle import service as lifecycle
 from forum.models import Flag, FlagEvent, MailOutbox
-from tests.followup.helpers import FLAG_DUE, POSTED, ROOT, RULES, SECOND, flag_of, notes, post, run_scan
+from tests.followup.helpers import DHAKA, FLAG_DUE, POSTED, ROOT, RULES, SECOND, flag_of, notes, post, run_scan
 
+# Deadlines are midnights in Dhaka (FOLLOWUP_TIMEZONE).
 # Answered on Wed 9 Dec 2026 (before the first clock's deadline). 20 working days after it under the
 # Friday-Saturday weekend: Thu 10, Sun 13 ... Wed 6 Jan 2027, so it is due at the end of Wed 6 Jan;
 # 7 more working days (Thu 7, Sun 10 ... Sun 17) to the first escalation.
 ANSWERED = POSTED + timedelta(days=3)
-DECISION_DUE = datetime(2027, 1, 7, tzinfo=UTC)
-DECISION_LEVEL1_DUE = datetime(2027, 1, 18, tzinfo=UTC)
+DECISION_DUE = datetime(2027, 1, 7, tzinfo=DHAKA)
+DECISION_LEVEL1_DUE = datetime(2027, 1, 18, tzinfo=DHAKA)
 
 
 def answered_idea(tree, at=ANSWERED, title="Mobile courts for land disputes"):
@@ -120,8 +121,8 @@ def test_ideas_by_seniors_and_deleted_ideas_run_no_decision_clock(tree, runner):
 def test_decision_days_come_from_the_config(tree, runner, app):
     idea = answered_idea(tree)
     app.config["FOLLOWUP_DECISION_DAYS"] = 2  # Thu 10 and Sun 13 Dec: due at the end of Sun 13
-    assert "0 raised" in run_scan(runner, datetime(2026, 12, 14, tzinfo=UTC) - SECOND)
-    assert "1 raised" in run_scan(runner, datetime(2026, 12, 14, tzinfo=UTC))
+    assert "0 raised" in run_scan(runner, datetime(2026, 12, 14, tzinfo=DHAKA) - SECOND)
+    assert "1 raised" in run_scan(runner, datetime(2026, 12, 14, tzinfo=DHAKA))
     assert "within 2 working days" in flag_of(idea, "stalled").reason
 
 
