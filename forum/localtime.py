@@ -67,7 +67,33 @@ def localtime(moment: datetime | None, fmt: str = "short", shared: bool = False)
     if moment is None:
         return ""
     tz = zone(current_app.config.get("FOLLOWUP_TIMEZONE")) if shared else viewer_zone()
-    return format_local(moment, tz, str(get_locale() or "en"), fmt)
+    return digits(format_local(moment, tz, str(get_locale() or "en"), fmt), shared)
+
+
+_BANGLA_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
+
+
+def bangla_digits(shared: bool = False) -> bool:
+    """Whether numbers and dates show in Bangla digits: the reader's setting, else on while reading in Bangla.
+
+    `shared` fragments (cached for every viewer) follow the language alone.
+    """
+    if not shared:
+        user = current_user
+        choice = getattr(user, "digits", None) if user and user.is_authenticated else None
+        if choice:
+            return choice == "bangla"
+    return str(get_locale() or "en") == "bn"
+
+
+def digits(value: object, shared: bool = False) -> str:
+    """Template filter: the value's digits as the reader wants them (markup stays markup)."""
+    if value is None:
+        return ""
+    if not bangla_digits(shared):
+        return value if isinstance(value, str) else str(value)
+    text = str(value).translate(_BANGLA_DIGITS)
+    return Markup(text) if isinstance(value, Markup) else text
 
 
 def timetag(moment: datetime | None, fmt: str = "short", relative: bool = False, shared: bool = False) -> Markup:
@@ -86,3 +112,4 @@ def install(app: Flask) -> None:
     """Register the template filters."""
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["timetag"] = timetag
+    app.jinja_env.filters["digits"] = digits

@@ -89,6 +89,8 @@ class User(UserMixin, db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="active")
     designation: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    # "bangla" or "latin" digits in numbers and dates; None: Bangla digits while reading in Bangla.
+    digits: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     # IANA zone every date is shown in (profile setting).
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Asia/Dhaka", server_default="Asia/Dhaka")
     # Bumped on logout and deactivation so that old sessions and sockets stop working.

@@ -32,6 +32,16 @@ class ProfileForm(FlaskForm):
         choices=[SelectChoice("", _l("Browser default")), SelectChoice("en", "English"), SelectChoice("bn", "বাংলা")],
     )
     timezone = SelectField(_l("Time zone"), default="Asia/Dhaka")
+    digits = SelectField(
+        _l("Digits in numbers and dates"),
+        choices=[
+            SelectChoice("", _l("Bangla digits when reading in Bangla")),
+            SelectChoice("bangla", _l("Always Bangla digits (০১২৩)")),
+            SelectChoice("latin", _l("Always 0123")),
+        ],
+        # Checked by the service, so that a form without the field (older pages, scripts) leaves it alone.
+        validate_choice=False,
+    )
     submit = SubmitField(_l("Save"))
 
 

@@ -189,8 +189,18 @@ def end_sessions(user: User) -> None:
     broadcast.disconnect_user(user.id)
 
 
-def update_profile(user: User, name: str, designation: str, locale: str | None, timezone: str | None = None) -> User:
-    """Change the user's own details; `timezone` (an IANA name) is left alone when None."""
+DIGITS = ("bangla", "latin")
+
+
+def update_profile(  # noqa: PLR0913
+    user: User,
+    name: str,
+    designation: str,
+    locale: str | None,
+    timezone: str | None = None,
+    digits: str | None = None,
+) -> User:
+    """Change the user's own details; `timezone` (an IANA name) is left alone when None; `digits` "" is the default."""
     user.name = clean_text(name, "name", max_len=PERSON_NAME_MAX)
     user.designation = clean_text(designation, "designation", min_len=0, max_len=PERSON_NAME_MAX)
     if locale not in (None, "", *LANGUAGES):
@@ -200,6 +210,10 @@ def update_profile(user: User, name: str, designation: str, locale: str | None, 
         if not is_zone(timezone):
             raise ValidationError("timezone", "timezone must be a time zone name such as Asia/Dhaka")
         user.timezone = timezone
+    if digits is not None:
+        if digits not in ("", *DIGITS):
+            raise ValidationError("digits", "digits must be bangla, latin or empty (the language's own)")
+        user.digits = digits or None
     db.session.flush()
     return user
 

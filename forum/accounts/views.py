@@ -182,6 +182,7 @@ def profile():
     form.timezone.choices = zone_choices()
     if request.method == "GET":
         form.locale.data = current_user.locale or ""
+        form.digits.data = current_user.digits or ""
     password_form = PasswordForm(prefix="pw")
     email_form = EmailPreferencesForm(prefix="mail", data=preferences(current_user))
     if email_form.submit.data and email_form.validate_on_submit():
@@ -192,7 +193,12 @@ def profile():
     if form.submit.data and form.validate_on_submit():
         try:
             accounts.update_profile(
-                current_user, form.name.data, form.designation.data, form.locale.data, form.timezone.data
+                current_user,
+                form.name.data,
+                form.designation.data,
+                form.locale.data,
+                form.timezone.data,
+                form.digits.data,
             )
             db.session.commit()
             session.pop("lang", None)
