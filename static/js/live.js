@@ -291,7 +291,26 @@
     if (data.comment_id && ideaId && data.idea_id === ideaId && document.getElementById("c" + data.comment_id)) return;
     if (data.idea_id && ideaId === data.idea_id && data.kind !== "flag" && list) return;
     var href = data.idea_id ? urlFor(cfg.ideaUrl, data.idea_id) + (data.comment_id ? "#c" + data.comment_id : "") : null;
-    if (window.PSI.toast) window.PSI.toast(data.text, href);
+    if (window.PSI.toast) readerText(data).then(function (text) { window.PSI.toast(text, href); });
+  }
+
+  // The pushed text was written for whoever caused it; the bell menu phrases it in this reader's language,
+  // at display time, so the toast asks the menu (one small request per notice) and falls back to the push.
+  function readerText(data) {
+    var bell = document.getElementById("notification-bell");
+    var url = bell && bell.dataset.menuUrl;
+    if (!url || !data.id || !window.fetch) return Promise.resolve(data.text);
+    var want = "/notifications/" + data.id + "/open";
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (menu) {
+        var items = (menu && menu.items) || [];
+        for (var i = 0; i < items.length; i++) {
+          if (items[i].url.slice(-want.length) === want) return items[i].text;
+        }
+        return data.text;
+      })
+      .catch(function () { return data.text; });
   }
 
   // After a dropped connection: say so, and fetch what was missed once back.

@@ -146,6 +146,8 @@ def test_officer_idea_in_bangla_from_sign_up_to_official_answer(browser, server)
     # 5. The secretary is told live (toast and bell, no reload), follows the notice and replies.
     toast = secretary.wait_for_selector("#live-toasts .toast", timeout=LIVE)
     assert TITLE in toast.inner_text()
+    # Phrased for this reader when shown (as in the bell menu), not the sentence stored when it was made.
+    assert not toast.inner_text().startswith("New idea")
     secretary.wait_for_selector("#notification-count:not([hidden])", timeout=LIVE)
     assert secretary.evaluate("window.notReloaded") is True
     _step(secretary, "11-secretary-told-live")
