@@ -205,8 +205,14 @@ class Idea(db.Model):
     comments: so.WriteOnlyMapped[Comment] = so.relationship(back_populates="idea")
 
     @property
-    def responded(self) -> bool:
+    def answered(self) -> bool:
+        """The follow-up clock stopped: a senior whose reply counts (FOLLOWUP_ANSWER_SCOPE) commented."""
         return self.first_response_at is not None
+
+    @property
+    def responded(self) -> bool:
+        """SPEC section 3: true once any senior has replied, even one whose office is not responsible."""
+        return self.first_response_at is not None or bool(self.has_official_reply)
 
     @property
     def is_deleted(self) -> bool:
@@ -235,6 +241,12 @@ class Comment(db.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+# Loaded with the idea as one EXISTS (no query of its own): any official reply, counted for the clock or not.
+Idea.has_official_reply = so.column_property(
+    sa.exists().where(Comment.idea_id == Idea.id, Comment.official.is_(True)).correlate_except(Comment)
+)
 
 
 class Endorsement(db.Model):

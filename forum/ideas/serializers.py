@@ -36,6 +36,9 @@ def idea_dict(idea: Idea, comments: list[Comment] | None = None) -> dict:
         "comment_count": idea.comment_count,
         "endorsement_count": idea.endorsement_count,
         "responded": idea.responded,
+        # The follow-up clock's state: under FOLLOWUP_ANSWER_SCOPE=responsible an unrelated office's senior
+        # reply makes the idea `responded` but not `answered`.
+        "answered": idea.answered,
         "first_response_at": iso(idea.first_response_at),
     }
     if comments is not None:
@@ -55,4 +58,7 @@ def comment_dict(comment: Comment) -> dict:
         "edited_at": iso(comment.edited_at),
         "deleted": comment.is_deleted,
         "official": comment.official,
+        # Whether the idea is answered (its clock stopped) as of this comment: the live page marks it
+        # answered only then, not for an unrelated office's official reply.
+        "idea_answered": comment.idea.answered,
     }

@@ -331,6 +331,8 @@ def add_comment(
     idea.comment_count = Idea.comment_count + 1
     _touch(idea)
     db.session.flush()
+    if comment.official:
+        db.session.expire(idea, ["has_official_reply"])  # `responded` re-reads it
     # Under FOLLOWUP_ANSWER_SCOPE=responsible an unrelated office's senior reply is official but no answer.
     if author.is_senior and idea.first_response_at is None and counts_as_answer(idea, author):
         idea.first_response_at = now

@@ -239,6 +239,7 @@ def thread_json(idea_id: int):
         {
             "idea_id": idea.id,
             "responded": idea.responded,
+            "answered": idea.answered,
             "comment_count": idea.comment_count,
             "comments": [comment_dict(c) for c in ideas.thread(idea)],
         }

@@ -323,23 +323,27 @@ def _events(filters: Filters, where: list) -> list:
         return sa.and_(column >= low, column < high)
 
     # Straight through the connection: ORM row loading cost more than the query for 30,000 rows.
-    return db.session.connection().execute(
-        sa.select(
-            responsible_office_column().label("responsible"),
-            local_day(Idea.created_at, tz).label("posted"),
-            sa.case((inside(Idea.first_response_at), local_day(Idea.first_response_at, tz))).label("answered"),
-            local_day(Idea.first_response_at, tz).label("first_answer"),
-            sa.case((inside(decided.c.at), local_day(decided.c.at, tz))).label("decided"),
-            local_day(implemented.c.at, tz).label("implemented"),
-            sa.case((inside(adopted.c.at), local_day(adopted.c.at, tz))).label("adopted"),
+    return (
+        db.session.connection()
+        .execute(
+            sa.select(
+                responsible_office_column().label("responsible"),
+                local_day(Idea.created_at, tz).label("posted"),
+                sa.case((inside(Idea.first_response_at), local_day(Idea.first_response_at, tz))).label("answered"),
+                local_day(Idea.first_response_at, tz).label("first_answer"),
+                sa.case((inside(decided.c.at), local_day(decided.c.at, tz))).label("decided"),
+                local_day(implemented.c.at, tz).label("implemented"),
+                sa.case((inside(adopted.c.at), local_day(adopted.c.at, tz))).label("adopted"),
+            )
+            .join(Category, Category.id == Idea.category_id)
+            .join(Office, Office.id == Idea.office_id)
+            .outerjoin(decided, decided.c.idea_id == Idea.id)
+            .outerjoin(implemented, implemented.c.idea_id == Idea.id)
+            .outerjoin(adopted, adopted.c.idea_id == Idea.id)
+            .where(*where, sa.or_(inside(Idea.first_response_at), inside(decided.c.at), inside(adopted.c.at)))
         )
-        .join(Category, Category.id == Idea.category_id)
-        .join(Office, Office.id == Idea.office_id)
-        .outerjoin(decided, decided.c.idea_id == Idea.id)
-        .outerjoin(implemented, implemented.c.idea_id == Idea.id)
-        .outerjoin(adopted, adopted.c.idea_id == Idea.id)
-        .where(*where, sa.or_(inside(Idea.first_response_at), inside(decided.c.at), inside(adopted.c.at)))
-    ).all()
+        .all()
+    )
 
 
 def _most_adopted(where: list, limit: int = 10) -> list[dict]:

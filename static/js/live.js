@@ -201,7 +201,7 @@
   function onCreated(data) {
     if (!list || data.idea_id !== ideaId) return;
     var c = data.comment;
-    if (c.official) markAnswered();
+    if (c.official && c.idea_answered) markAnswered();
     if (document.getElementById("c" + c.id)) return;  // already on the page (our own post, or a resend)
     var parent = c.parent_id ? document.getElementById("c" + c.parent_id) : null;
     var target = parent ? parent.querySelector(":scope > ol.replies") : list;
@@ -322,7 +322,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) return;
-        if (data.responded) markAnswered();
+        if (data.answered) markAnswered();
         (data.comments || []).forEach(function (c) {
           var li = document.getElementById("c" + c.id);
           if (!li) onCreated({ idea_id: ideaId, comment: c });

@@ -61,3 +61,28 @@ def test_mentioning_a_senior_of_the_waiting_office_shows_who_was_asked(world, id
     auth.login("officer@x.gov")
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert "Asked by name:" in page and "Senior One (Ministry of Land), asked by Officer Two on" in page
+
+
+def test_the_api_says_responded_but_not_answered_after_an_unrelated_senior_reply(world, idea, other_ministry, api):
+    api = api(world["officer"])
+    assert api.get(f"/ideas/{idea.id}").get_json()["responded"] is False
+    ideas.add_comment(idea, other_ministry, "Interesting for health too.")
+    db.session.commit()
+    data = api.get(f"/ideas/{idea.id}").get_json()
+    # SPEC section 3: responded once any senior replied; the follow-up clock still runs (answered is false).
+    assert data["responded"] is True and data["answered"] is False and data["first_response_at"] is None
+    assert data["comments"][0]["official"] is True and data["comments"][0]["idea_answered"] is False
+    listed = api.get("/ideas").get_json()["items"]
+    assert [(i["responded"], i["answered"]) for i in listed if i["id"] == idea.id] == [(True, False)]
+    ideas.add_comment(idea, world["senior"], "Ministry of Land will do it.")
+    db.session.commit()
+    data = api.get(f"/ideas/{idea.id}").get_json()
+    assert data["responded"] is True and data["answered"] is True
+
+
+def test_the_idea_page_does_not_call_an_unrelated_reply_an_answer(world, idea, other_ministry, client_for):
+    ideas.add_comment(idea, other_ministry, "Interesting for health too.")
+    db.session.commit()
+    page = client_for(world["officer"]).get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "Awaiting response" in page and "answered-note" not in page
+    assert "Waiting on Ministry of Land since" in page
