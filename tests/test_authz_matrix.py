@@ -46,6 +46,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/login"): Access(EVERYONE),
     ("GET", "/signup"): Access(EVERYONE),
     ("POST", "/signup"): Access(EVERYONE),
+    ("GET", "/forgot-password"): Access(EVERYONE),
+    ("POST", "/forgot-password"): Access(EVERYONE),
+    ("GET", "/reset-password/<token>"): Access(EVERYONE),  # the signed token is the proof
+    ("POST", "/reset-password/<token>"): Access(EVERYONE),
     ("GET", "/lang/<code>"): Access(EVERYONE),
     ("GET", "/mail/unsubscribe/<token>"): Access(EVERYONE),
     ("POST", "/mail/unsubscribe/<token>"): Access(EVERYONE),
@@ -85,6 +89,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/search/saved/<saved_id>/delete"): Access(USERS, ("officer2",)),
     # Pages: programme staff
     ("GET", "/followup/"): Access(STAFF_UP),
+    ("GET", "/followup/flags.csv"): Access(STAFF_UP),
     ("GET", "/followup/report.csv"): Access(STAFF_UP),
     ("GET", "/followup/flags/<int:flag_id>"): Access(STAFF_UP),
     ("POST", "/followup/flags/<int:flag_id>"): Access(STAFF_UP),
