@@ -7,8 +7,8 @@ What is counted (filters: a date range, an office subtree, a category):
 - Stages over time: for each month of the range, how many of those ideas stood at each stage at the
   end of the month (the last month: at the end of the range), from the status history.
 - Days are local days in FOLLOWUP_TIMEZONE (the follow-up clocks' days): the range, the months and every
-  event's day. A moment is turned into its local day by the database (PostgreSQL's time zones; on
-  SQLite, the zone's UTC offsets as a CASE over its transitions), so no per-row work reaches Python.
+  event's day. The database turns a moment into its local day with the follow-up clock's own expression
+  (followup.sql.local_day: a CASE over the zone's offsets), so no per-row work reaches Python.
 - Intervals, in working days (weekends and holidays skipped, as the follow-up clocks count them),
   measured for the events that fell inside the range: post -> first senior answer (ideas answered in
   the range), first answer -> decision (ideas decided in the range; a decision is the first move to
@@ -30,17 +30,17 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
 from flask import current_app
 
 from forum.domain_errors import ValidationError
 from forum.extensions import db
-from forum.followup.calendar import WorkCalendar, parse_weekend
+from forum.followup.calendar import WorkCalendar, parse_weekend, parse_zone, start_of_day
 from forum.followup.report import percentile
 from forum.followup.rules import OfficeTree, responsible_office_column
+from forum.followup.sql import local_day
 from forum.ideas.serializers import iso
 from forum.lifecycle.service import DECIDED
 from forum.localtime import DEFAULT_ZONE, zone
@@ -52,7 +52,6 @@ from forum.models import (
     Idea,
     IdeaStatusChange,
     Office,
-    UTCDateTime,
     utcnow,
 )
 
@@ -120,64 +119,31 @@ def parse_filters(args, today: date | None = None, timezone: str | None = None) 
 # Helpers -------------------------------------------------------------------------------------------------
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
+@dataclass(frozen=True)
+class LocalDays:
+    """SQL for the local day and month (FOLLOWUP_TIMEZONE) of stored UTC moments, through the follow-up
+    clock's own expression (followup.sql.local_day: exact between `first` and `last`)."""
 
+    tz: tzinfo
+    first: date
+    last: date
 
-@lru_cache(maxsize=8)
-def utc_offsets(timezone: str) -> tuple[tuple[datetime, int], ...]:
-    """The zone's UTC offsets (minutes) from 1970 to 2040 as (UTC moment it starts, offset), newest first:
-    a week-by-week walk, then a minute-exact bisection of each change (a zone's changes are months apart)."""
-    tz = zone(timezone)
+    @classmethod
+    def for_report(cls, filters: Filters, now: datetime) -> LocalDays:
+        """Every moment the report reads falls after the oldest idea was posted and before now (or the
+        range's end, if later)."""
+        oldest = db.session.scalar(sa.select(sa.func.min(Idea.created_at))) or now
+        return cls(parse_zone(filters.timezone), oldest.date(), max(now.date(), filters.until))
 
-    def offset(moment: datetime) -> int:
-        return int(moment.astimezone(tz).utcoffset().total_seconds() // 60)
+    def day(self, column):
+        return local_day(column, self.tz, self.first, self.last)
 
-    moment, end = datetime(1970, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC)
-    changes = [(moment, offset(moment))]
-    while moment < end:
-        following = moment + timedelta(days=7)
-        if offset(following) != changes[-1][1]:
-            low, high = moment, following  # offset(low) is the old one, offset(high) the new one
-            while high - low > timedelta(minutes=1):
-                middle = low + (high - low) / 2
-                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
-            changes.append((high.replace(second=0, microsecond=0), offset(following)))
-        moment = following
-    return tuple(reversed(changes))
+    def month(self, column):
+        return sa.func.substr(self.day(column), 1, 7)
 
-
-def _local(column, timezone: str):
-    """SQL: a naive-UTC datetime column as local time in `timezone` (text on SQLite)."""
-    if _dialect() == "postgresql":
-        return sa.func.timezone(timezone, sa.func.timezone("UTC", column))
-    offsets = utc_offsets(timezone)
-    if len(offsets) == 1:
-        return sa.func.datetime(column, f"{offsets[0][1]:+d} minutes")
-    # Newest first: most rows are recent, so SQLite usually stops at the first branch.
-    modifier = sa.case(
-        *((column >= sa.literal(start, UTCDateTime), f"{minutes:+d} minutes") for start, minutes in offsets[:-1]),
-        else_=f"{offsets[-1][1]:+d} minutes",
-    )
-    return sa.func.datetime(column, modifier)
-
-
-def local_day(column, timezone: str):
-    """A naive-UTC datetime column as its local 'YYYY-MM-DD' day in `timezone`, on either database."""
-    if _dialect() == "postgresql":
-        return sa.func.to_char(_local(column, timezone), "YYYY-MM-DD")
-    return sa.func.substr(_local(column, timezone), 1, 10)
-
-
-def _month(column, timezone: str):
-    if _dialect() == "postgresql":
-        return sa.func.to_char(_local(column, timezone), "YYYY-MM")
-    return sa.func.substr(_local(column, timezone), 1, 7)
-
-
-def _moment(day: date, timezone: str) -> datetime:
-    """The UTC moment a local day starts."""
-    return datetime.combine(day, datetime.min.time(), tzinfo=zone(timezone)).astimezone(UTC)
+    def start(self, day: date) -> datetime:
+        """The UTC moment a local day starts."""
+        return start_of_day(day, self.tz)
 
 
 def _subtree(tree: OfficeTree, code: str | None) -> list[int] | None:
@@ -250,15 +216,15 @@ def _months(filters: Filters) -> list[str]:
     return months
 
 
-def _stages_over_time(filters: Filters, where: list) -> list[dict]:
+def _stages_over_time(filters: Filters, where: list, days: LocalDays) -> list[dict]:
     """Per month of the range, the number of ideas at each stage at the month's end (or the range's)."""
-    h, tz = IdeaStatusChange, filters.timezone
-    until = _moment(filters.until, tz)
+    h = IdeaStatusChange
+    until = days.start(filters.until)
     # A status counts from the month it started until the month it was left: +1 then -1, summed in order.
     # Every history row starts its status (a plain GROUP BY); only the ideas that moved have rows that end
     # one, so the window (the status each move left) runs over those few, not over every idea's first row.
     starts = (
-        sa.select(h.status, _month(h.at, tz).label("month"), sa.func.count().label("change"))
+        sa.select(h.status, days.month(h.at).label("month"), sa.func.count().label("change"))
         .join(Idea, Idea.id == h.idea_id)
         .where(*where, h.at < until)
         .group_by(h.status, sa.literal_column("month"))
@@ -271,7 +237,7 @@ def _stages_over_time(filters: Filters, where: list) -> list[dict]:
         .where(*where, h.at < until, h.idea_id.in_(moved))
         .subquery()
     )
-    month = _month(steps.c.at, tz)
+    month = days.month(steps.c.at)
     stops = (
         sa.select(steps.c.status, month.label("month"), -sa.func.count())
         .where(steps.c.status.is_not(None))
@@ -294,7 +260,7 @@ def _stages_over_time(filters: Filters, where: list) -> list[dict]:
     return out
 
 
-def _events(filters: Filters, where: list) -> list:
+def _events(filters: Filters, where: list, days: LocalDays) -> list:
     """Per idea with an answer, a decision or a first adoption in the range: its offices and event days."""
     h = IdeaStatusChange
     decided = (
@@ -316,8 +282,7 @@ def _events(filters: Filters, where: list) -> list:
         .group_by(Adoption.idea_id)
         .subquery()
     )
-    tz = filters.timezone
-    low, high = _moment(filters.since, tz), _moment(filters.until, tz)
+    low, high = days.start(filters.since), days.start(filters.until)
 
     def inside(column):
         return sa.and_(column >= low, column < high)
@@ -328,12 +293,12 @@ def _events(filters: Filters, where: list) -> list:
         .execute(
             sa.select(
                 responsible_office_column().label("responsible"),
-                local_day(Idea.created_at, tz).label("posted"),
-                sa.case((inside(Idea.first_response_at), local_day(Idea.first_response_at, tz))).label("answered"),
-                local_day(Idea.first_response_at, tz).label("first_answer"),
-                sa.case((inside(decided.c.at), local_day(decided.c.at, tz))).label("decided"),
-                local_day(implemented.c.at, tz).label("implemented"),
-                sa.case((inside(adopted.c.at), local_day(adopted.c.at, tz))).label("adopted"),
+                days.day(Idea.created_at).label("posted"),
+                sa.case((inside(Idea.first_response_at), days.day(Idea.first_response_at))).label("answered"),
+                days.day(Idea.first_response_at).label("first_answer"),
+                sa.case((inside(decided.c.at), days.day(decided.c.at))).label("decided"),
+                days.day(implemented.c.at).label("implemented"),
+                sa.case((inside(adopted.c.at), days.day(adopted.c.at))).label("adopted"),
             )
             .join(Category, Category.id == Idea.category_id)
             .join(Office, Office.id == Idea.office_id)
@@ -366,8 +331,8 @@ def _most_adopted(where: list, limit: int = 10) -> list[dict]:
     ]
 
 
-def _totals(filters: Filters, where: list) -> dict:
-    low, high = _moment(filters.since, filters.timezone), _moment(filters.until, filters.timezone)
+def _totals(filters: Filters, where: list, days: LocalDays) -> dict:
+    low, high = days.start(filters.since), days.start(filters.until)
     posted = db.session.scalar(
         sa.select(sa.func.count(Idea.id)).where(*where, Idea.created_at >= low, Idea.created_at < high)
     )
@@ -385,10 +350,11 @@ def compute_report(filters: Filters, now: datetime | None = None) -> dict:
     tree = OfficeTree.load()
     where = _idea_filter(filters, _subtree(tree, filters.office))
     days = WorkingDays(_calendar())
+    local = LocalDays.for_report(filters, now)
     waits: dict[str, list[int]] = {name: [] for name in INTERVALS}
     per_office: dict[int, dict[str, list[int]]] = defaultdict(lambda: {"answer": [], "decision": []})
     answered = decided = first_adoptions = 0
-    for row in _events(filters, where):
+    for row in _events(filters, where, local):
         office_id = row.responsible
         if row.answered:
             answered += 1
@@ -425,7 +391,7 @@ def compute_report(filters: Filters, now: datetime | None = None) -> dict:
         (r for r in office_rows if r["answer_median"] is not None),
         key=lambda r: (r["answer_median"], r["decision_median"] if r["decision_median"] is not None else 1e9),
     )
-    stages = _stages_over_time(filters, where)
+    stages = _stages_over_time(filters, where, local)
     return {
         "filters": {
             "since": filters.since.isoformat(),
@@ -438,7 +404,7 @@ def compute_report(filters: Filters, now: datetime | None = None) -> dict:
         "stages_now": stages[-1]["stages"] if stages else dict.fromkeys(IDEA_STATUSES, 0),
         "stages_over_time": stages,
         "totals": {
-            **_totals(filters, where),
+            **_totals(filters, where, local),
             "answered": answered,
             "decided": decided,
             "first_adoptions": first_adoptions,
