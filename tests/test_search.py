@@ -565,6 +565,19 @@ def test_a_documents_digest_changes_with_every_field_its_entry_is_built_from():
         assert shared.digest({**doc, field: value}) != shared.digest(doc), field
 
 
+def test_reindex_in_two_analysis_processes_indexes_every_post(world, app, officer_api, monkeypatch):
+    monkeypatch.setattr(worker, "SMALL_REBUILD", 0)  # a few posts would otherwise be analysed in this process
+    made = [post(world, f"Pipelined idea {n}", f"Tugboat number {n}.") for n in range(5)]
+    comment = ideas.add_comment(made[0], world["officer2"], "Tugboat crews agree.")
+    db.session.commit()
+    made_ids, comment_id = [i.id for i in made], comment.id
+    db.session.rollback()  # SQLite: the rebuild reads in its own session
+    count, _seconds = worker.rebuild(app, procs=2)
+    assert count == 6
+    found = hits(officer_api, q="tugboat")
+    assert sorted(keys(found)) == sorted([("comment", comment_id)] + [("idea", i) for i in made_ids])
+
+
 def test_reindex_reports_progress_for_every_document(world, app, runner):
     made = [post(world, f"Progress idea {n}", "Body words.") for n in range(3)]
     ideas.add_comment(made[0], world["officer2"], "A comment counts too.")
