@@ -1,6 +1,7 @@
 """Email through a real local SMTP server: immediate emails, preferences, unsubscribe, digests, retries."""
 
 import logging
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -320,3 +321,86 @@ def test_the_profile_page_sets_email_preferences(world, auth, client):
         "flag": "immediate",
         "digest": "never",
     }
+
+
+def test_a_mention_email_reads_at_name_in_text_and_links_the_profile_in_html(world, smtp_server):
+    idea = post_idea(world["officer"], world["land"])
+    senior = world["senior"]
+    body = f"@[Senior One](/users/{senior.id}) please see [the pilot report](https://example.org/pilot)."
+    ideas.add_comment(idea, world["officer2"], body)
+    db.session.commit()
+    [message] = smtp_server.to("senior@x.gov")
+    assert message["Subject"].strip() == f"[PSI Forum] Officer Two mentioned you: {idea.title}"
+    text, html = parts(message)
+    assert "@Senior One please see the pilot report (https://example.org/pilot)." in text
+    assert "@[" not in text and "](" not in text and "<a" not in text
+    assert f'href="https://forum.example.gov.bd/users/{senior.id}"' in html
+
+
+def one_email_of_each_kind(world, make_user, smtp_server, runner) -> dict:
+    """Mention, reply, official reply, flag, weekly digest and a daily summary (in Bangla), as received."""
+    old, _new = _overdue_world(world, make_user)  # the scan's flag reaches the Ministry of Land's senior
+    [flag] = smtp_server.to("senior@x.gov")
+    reader = make_user()
+    reader.locale = "bn"
+    update_preferences(reader, {"official_reply": "daily", "digest": "daily"})
+    ideas.follow(old, reader)
+    senior = world["senior"]
+    mention = (
+        f"@[Senior One](/users/{senior.id}) could the ministry look at [the Kaliakair pilot](https://example.org/k)?"
+    )
+    ideas.add_comment(old, world["officer2"], mention, now=datetime(2026, 11, 29, 10, 0, tzinfo=UTC))
+    ideas.add_comment(
+        old, senior, "The ministry will pilot it in Gazipur.", now=datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
+    )
+    db.session.commit()
+    mentioned = [m for m in smtp_server.to("senior@x.gov") if "mentioned you" in m["Subject"]]
+    by_author = smtp_server.to("officer@x.gov")
+    reply = [m for m in by_author if "commented on your idea" in m["Subject"]]
+    official = [m for m in by_author if "Official response" in m["Subject"]]
+    for note in db.session.scalars(sa.select(Notification).where(Notification.user_id == reader.id)):
+        note.created_at = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
+    db.session.commit()
+    send_digests(datetime(2026, 11, 30, 3, 0, tzinfo=UTC), "daily")
+    db.session.commit()
+    [summary] = smtp_server.to(reader.email)
+    smtp_server.messages.clear()
+    assert runner.invoke(args=["mail", "digest", "--now", "2026-11-30T09:00:00+06:00"]).exit_code == 0
+    [digest] = smtp_server.to("senior@x.gov")
+    return {
+        "mention": mentioned[0],
+        "reply": reply[0],
+        "official reply": official[0],
+        "flag reaching your office": flag,
+        "weekly digest": digest,
+        "daily summary of followed ideas (Bangla)": summary,
+    }
+
+
+def test_every_kind_of_email_has_text_and_html_a_one_click_unsubscribe_and_no_markup(
+    world, make_user, smtp_server, runner
+):
+    emails = one_email_of_each_kind(world, make_user, smtp_server, runner)
+    for name, message in emails.items():
+        text, html = parts(message)
+        unsubscribe = message["List-Unsubscribe"].strip("<>")
+        assert unsubscribe.startswith("https://forum.example.gov.bd/mail/unsubscribe/"), name
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click", name
+        assert unsubscribe in text and unsubscribe in html, name
+        assert "@[" not in text and "](" not in text and "<" not in text.replace("<https", ""), name
+        assert html.lstrip().lower().startswith("<!doctype html") or "<html" in html, name
+    assert (
+        "@Senior One could the ministry look at the Kaliakair pilot (https://example.org/k)?"
+        in parts(emails["mention"])[0]
+    )
+    summary_text, summary_html = parts(emails["daily summary of followed ideas (Bangla)"])
+    assert (
+        '<html lang="bn">' in summary_html
+        and "[পিএসআই ফোরাম]" in emails["daily summary of followed ideas (Bangla)"]["Subject"]
+    )
+    # A text copy of each, for the lead's note (MAIL_SAMPLES=path).
+    if out := os.environ.get("MAIL_SAMPLES"):
+        with open(out, "w", encoding="utf-8") as sample:
+            for name, message in emails.items():
+                sample.write(f"===== {name} =====\nSubject: {message['Subject']}\nTo: {message['To']}\n")
+                sample.write(f"List-Unsubscribe: {message['List-Unsubscribe']}\n\n{parts(message)[0].strip()}\n\n")

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from forum.localtime import format_local, zone
+from forum.mail.bodies import absolute_html, plain_text
 from forum.mail.links import absolute_url, unsubscribe_url
 from forum.models import Comment, Flag, Notification, User
 
@@ -38,7 +39,11 @@ def render(user: User, kind: str, template: str, subject: str, **context) -> Wri
     def when(moment, fmt: str = "short") -> str:
         return format_local(moment, tz, locale, fmt)
 
+    base = current_app.config["PUBLIC_BASE_URL"]
     context.update(
+        # Posts in the text part read as text (mentions "@Name"); in the HTML part their links are absolute.
+        post_text=lambda html: plain_text(html, base),
+        post_html=lambda html: absolute_html(html, base),
         user=user,
         kind=kind,
         subject=subject,
