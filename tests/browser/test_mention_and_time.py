@@ -1,0 +1,87 @@
+"""The @-mention autocomplete driven by the keyboard, and "2 hours ago" times that keep up with the clock."""
+
+import time
+import uuid
+
+import pytest
+
+from tests.browser.helpers import logged_in_page
+from tests.browser.servers import Site, api_post, api_token
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    run = uuid.uuid4().hex[:6]
+    users = {
+        f"officer.{run}@x.gov": (f"Officer {run}", "officer"),
+        f"nasrin.{run}@x.gov": (f"Nasrin {run}", "senior"),
+        f"nadia.{run}@x.gov": (f"Nadia {run}", "senior"),
+    }
+    with Site(tmp_path_factory.mktemp("mention-site")) as site:
+        site.create(users)
+        url = site.start().url
+        officer = next(iter(users))
+        yield {"url": url, "officer_email": officer, "officer": api_token(url, officer), "run": run}
+
+
+@pytest.fixture
+def idea(server):
+    return api_post(
+        server["url"], server["officer"], "/ideas", {"title": "Mentions and times", "body": "b", "category": 1}
+    )
+
+
+def test_typing_at_offers_people_in_a_listbox_that_arrows_move_through_and_enter_picks(browser, server, idea):
+    page = logged_in_page(browser, server["url"], server["officer_email"])
+    try:
+        page.goto(f"{server['url']}/ideas/{idea['id']}")
+        area = page.locator("form textarea[name=body]").first
+        area.click()
+        area.press_sequentially("Could you look at this @Na")
+        listbox = page.locator("[role=listbox]:visible")
+        listbox.wait_for()
+        options = listbox.locator("[role=option]")
+        assert options.count() == 2
+        names = options.all_inner_texts()
+        assert all(f"{n} {server['run']}" in " ".join(names) for n in ("Nasrin", "Nadia"))
+        assert area.get_attribute("aria-controls") == listbox.get_attribute("id")
+        assert area.get_attribute("aria-autocomplete") == "list"
+        first, second = options.nth(0).get_attribute("id"), options.nth(1).get_attribute("id")
+        assert area.get_attribute("aria-activedescendant") == first
+        area.press("ArrowDown")
+        assert area.get_attribute("aria-activedescendant") == second
+        assert options.nth(1).get_attribute("aria-selected") == "true"
+        assert options.nth(0).get_attribute("aria-selected") == "false"
+        area.press("ArrowUp")
+        area.press("ArrowUp")  # wraps to the last
+        assert area.get_attribute("aria-activedescendant") == second
+        area.press("Enter")
+        picked = names[1].split(",")[0].split(" · ")[0]
+        value = area.input_value()
+        assert value.startswith(f"Could you look at this @[{picked}](/users/") and value.endswith(") ")
+        assert page.locator("[role=listbox]:visible").count() == 0
+        assert area.get_attribute("aria-activedescendant") is None
+        assert page.locator("[role=status]", has_text=f"Mentioned {picked}").count() == 1
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(("lang", "two", "three"), [("en", "2 hours ago", "3 hours ago"), ("bn", "২", "৩")])
+def test_relative_times_read_in_the_users_language_and_keep_up_while_the_page_stays_open(
+    browser, server, idea, lang, two, three
+):
+    page = logged_in_page(browser, server["url"], server["officer_email"])
+    try:
+        # The page's clock starts two hours after the idea was posted; Playwright drives it (no sleeps).
+        page.clock.install(time=time.time() + 2 * 3600 + 60)
+        page.goto(f"{server['url']}/ideas/{idea['id']}?lang={lang}")
+        posted = page.locator("article time[data-relative]").first
+        assert two in posted.inner_text()
+        if lang == "bn":
+            assert "আগে" in posted.inner_text()  # "ago"
+        page.clock.run_for(60 * 60 * 1000)  # an hour with the page open: time.js re-renders every 30 s
+        assert three in posted.inner_text()
+    finally:
+        page.context.close()
