@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from forum.extensions import db
 from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.mail import sender
-from forum.mail.digest import period_for, send_digests
+from forum.mail.digest import Schedule, period_for, send_digests
 from forum.mail.links import unsubscribe_token
 from forum.mail.preferences import update_preferences
 from forum.mail.scheduler import run_scheduled_digests
@@ -268,7 +269,7 @@ def test_a_summary_collects_the_kinds_set_to_daily_and_activity_on_followed_idea
     for note in db.session.scalars(sa.select(Notification).where(Notification.user_id == reader.id)):
         note.created_at = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
     db.session.commit()
-    result = send_digests(datetime(2026, 11, 30, 3, 0, tzinfo=UTC), "daily")
+    result = send_digests(datetime(2026, 11, 30, 3, 0, tzinfo=UTC), "daily", Schedule.from_config(current_app.config))
     db.session.commit()
     assert reader.id in result.users
     [message] = smtp_server.to(reader.email)
@@ -279,7 +280,10 @@ def test_a_summary_collects_the_kinds_set_to_daily_and_activity_on_followed_idea
 
 def test_digest_periods_follow_local_midnight_even_across_a_dst_change(app):
     app.config["FOLLOWUP_TIMEZONE"] = "Europe/London"
-    period = period_for(datetime(2026, 4, 6, 12, 0, tzinfo=UTC), "weekly")  # clocks went forward on 29 March, 01:00
+    schedule = Schedule.from_config(app.config)
+    period = period_for(
+        datetime(2026, 4, 6, 12, 0, tzinfo=UTC), "weekly", schedule
+    )  # clocks went forward on 29 March, 01:00
     assert period.start == datetime(2026, 3, 29, 0, 0, tzinfo=UTC)  # GMT midnight
     assert period.end == datetime(2026, 4, 4, 23, 0, tzinfo=UTC)  # BST midnight
     assert period.end - period.start == timedelta(days=7) - timedelta(hours=1)
@@ -361,7 +365,7 @@ def one_email_of_each_kind(world, make_user, smtp_server, runner) -> dict:
     for note in db.session.scalars(sa.select(Notification).where(Notification.user_id == reader.id)):
         note.created_at = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
     db.session.commit()
-    send_digests(datetime(2026, 11, 30, 3, 0, tzinfo=UTC), "daily")
+    send_digests(datetime(2026, 11, 30, 3, 0, tzinfo=UTC), "daily", Schedule.from_config(current_app.config))
     db.session.commit()
     [summary] = smtp_server.to(reader.email)
     smtp_server.messages.clear()

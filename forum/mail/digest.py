@@ -13,12 +13,12 @@ MAIL_DIGEST_WEEKDAY midnight, a daily one the day before today. Each email has a
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
@@ -33,6 +33,20 @@ from forum.models import Category, Comment, EmailPreference, Flag, Follow, Idea,
 CADENCES = ("daily", "weekly")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LIST_LIMIT = 50  # ideas per section; the email links to the full list
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When periods begin: local midnights in FOLLOWUP_TIMEZONE; weeks end on MAIL_DIGEST_WEEKDAY."""
+
+    tz: tzinfo
+    weekday: int = 6  # Sunday
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> Schedule:
+        """Read once at the edge (the CLI, the scheduler) from the app's config."""
+        weekday = WEEKDAYS.index((config.get("MAIL_DIGEST_WEEKDAY") or "sun").strip().lower()[:3])
+        return cls(zone(config.get("FOLLOWUP_TIMEZONE")), weekday)
 
 
 @dataclass
@@ -55,15 +69,14 @@ class Result:
         return f"mail digest: {self.queued} queued, {self.already} already sent for this period"
 
 
-def period_for(now: datetime, cadence: str) -> Period:
-    """The period whose email is due as of `now` (local dates in FOLLOWUP_TIMEZONE)."""
-    tz = zone(current_app.config["FOLLOWUP_TIMEZONE"])
+def period_for(now: datetime, cadence: str, schedule: Schedule) -> Period:
+    """The period whose email is due as of `now` (local dates in the schedule's zone)."""
+    tz = schedule.tz
     today = now.astimezone(tz).date()
     if cadence == "daily":
         key, days = today, 1
     else:
-        weekday = WEEKDAYS.index((current_app.config["MAIL_DIGEST_WEEKDAY"] or "sun").strip().lower()[:3])
-        key, days = today - timedelta(days=(today.weekday() - weekday) % 7), 7
+        key, days = today - timedelta(days=(today.weekday() - schedule.weekday) % 7), 7
 
     def midnight(day: date) -> datetime:
         # Local midnight, whatever the offset that day (zones with DST included), as a UTC instant.
@@ -115,9 +128,9 @@ def waiting_on_office(office_id: int) -> tuple[list[Flag], list[Idea]]:
     return flags, pending
 
 
-def send_digests(now: datetime, cadence: str = "weekly") -> Result:
+def send_digests(now: datetime, cadence: str, schedule: Schedule) -> Result:
     """Queue the digests of the period due as of `now`; idempotent per period. The caller commits."""
-    period = period_for(now, cadence)
+    period = period_for(now, cadence, schedule)
     result = Result()
     users = list(
         db.session.scalars(

@@ -7,13 +7,14 @@ digest has a unique dedupe key in the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
 
 from forum.extensions import db
 from forum.leases import run_leased, start_leased_job
-from forum.mail.digest import CADENCES, Result, send_digests
+from forum.mail.digest import CADENCES, Result, Schedule, send_digests
 
 LEASE_NAME = "mail_digest"
 FIRST_DELAY = 60
@@ -28,17 +29,22 @@ def start_digest_schedule(app: Flask) -> bool:
             if result.queued:
                 app.logger.info(result.summary())
 
-    return start_leased_job(app, LEASE_NAME, interval, FIRST_DELAY, _digests, report)
+    return start_leased_job(app, LEASE_NAME, interval, FIRST_DELAY, _digests(app), report)
 
 
 def run_scheduled_digests(app: Flask, holder: str, interval: int, now: datetime | None = None) -> list[Result] | None:
     """One tick: if this process holds (or takes) the lease, queue every digest due; else None."""
-    return run_leased(app, LEASE_NAME, holder, interval, _digests, now)
+    return run_leased(app, LEASE_NAME, holder, interval, _digests(app), now)
 
 
-def _digests(now: datetime) -> list[Result]:
-    results = []
-    for cadence in CADENCES:
-        results.append(send_digests(now, cadence))
-        db.session.commit()  # each cadence on its own: a failure in one keeps the others sent
-    return results
+def _digests(app: Flask) -> Callable[[datetime], list[Result]]:
+    schedule = Schedule.from_config(app.config)
+
+    def run(now: datetime) -> list[Result]:
+        results = []
+        for cadence in CADENCES:
+            results.append(send_digests(now, cadence, schedule))
+            db.session.commit()  # each cadence on its own: a failure in one keeps the others sent
+        return results
+
+    return run

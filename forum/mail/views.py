@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import click
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
 from forum.extensions import csrf, db
@@ -57,9 +57,7 @@ def _parse_now(value: str | None) -> datetime:
 @click.option("--cadence", type=click.Choice(digest.CADENCES), default="weekly", show_default=True)
 def digest_command(now: str | None, cadence: str) -> None:
     """Send the digests due as of --now; running it again for the same period sends nothing more."""
-    from flask import current_app
-
-    result = digest.send_digests(_parse_now(now), cadence)
+    result = digest.send_digests(_parse_now(now), cadence, digest.Schedule.from_config(current_app.config))
     db.session.commit()
     delivered = sender.send_due(current_app._get_current_object())
     click.echo(f"{result.summary()}; {delivered} delivered")
@@ -68,6 +66,4 @@ def digest_command(now: str | None, cadence: str) -> None:
 @bp.cli.command("send")
 def send_command() -> None:
     """Deliver whatever waits in the outbox now (retries included)."""
-    from flask import current_app
-
     click.echo(f"{sender.send_due(current_app._get_current_object())} delivered")
