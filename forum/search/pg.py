@@ -59,6 +59,8 @@ documents = sa.Table(
     sa.Column("digest", sa.String(32)),
     sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
     sa.Index("ix_search_documents_title_tsv", "title_tsv", postgresql_using="gin"),
+    # Lets the candidate stage walk a common word's matches newest first and stop at CANDIDATES.
+    sa.Index("ix_search_documents_created_at", "created_at"),
 )
 # Every word ever indexed, unstemmed, for "did you mean" by trigram similarity.
 vocabulary = sa.Table(
