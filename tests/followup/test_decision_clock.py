@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from forum.extensions import db
+from forum.followup import flags
 from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.lifecycle import service as lifecycle
@@ -240,3 +241,20 @@ def test_a_stalled_flag_is_emailed_to_the_seniors_through_the_mail_outbox(tree, 
         (tree["dist_senior"].id, tree["dist_senior"].email, "flag")
     ]
     assert idea.reference in note.text
+
+
+def test_staff_escalate_a_stalled_flag_by_hand_and_it_then_follows_its_own_clock(tree, runner):
+    idea = answered_idea(tree)
+    run_scan(runner, DECISION_DUE)
+    moved_at = datetime(2027, 1, 7, 9, 0, tzinfo=DHAKA)  # Thursday
+    flags.escalate_flag(flag_of(idea, "stalled"), tree["staff"], "The district cannot decide this.", moved_at)
+    db.session.commit()
+    assert (flag_of(idea, "stalled").level, flag_of(idea, "stalled").assigned_office.code) == (1, "MIN")
+    # 7 working days after Thu 7 Jan: Sun 10 ... Thu 14, Sun 17, Mon 18: due at the end of Mon 18 Jan.
+    own_clock_due = datetime(2027, 1, 19, tzinfo=DHAKA)
+    assert "0 escalated" in run_scan(runner, own_clock_due - SECOND)
+    assert flag_of(idea, "stalled").assigned_office.code == "MIN"  # not moved back down, nor on by schedule
+    assert "1 escalated" in run_scan(runner, own_clock_due)
+    flag = flag_of(idea, "stalled")
+    assert (flag.level, flag.assigned_office.code) == (2, "ROOT")
+    assert "Still undecided" in flag.events[-1].note
