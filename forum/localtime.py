@@ -113,3 +113,4 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["timetag"] = timetag
     app.jinja_env.filters["digits"] = digits
+    app.jinja_env.globals["bangla_digits"] = bangla_digits

@@ -54,7 +54,7 @@ def test_login_page_in_bangla_with_lang_parameter(client, world):
     english = text(client.get("/login"))
     assert "Log in" in english and '<html lang="en">' in english
     bangla = text(client.get("/login?lang=bn"))
-    assert '<html lang="bn">' in bangla
+    assert '<html lang="bn"' in bangla
     assert "লগ ইন" in bangla and "পাসওয়ার্ড" in bangla and "পিএসআই ফোরাম" in bangla
     assert "Password" not in bangla
 
@@ -66,7 +66,7 @@ def test_language_switch_is_remembered_for_the_session(client, world, auth):
     auth.login("officer@x.gov")
     listing = text(client.get("/"))
     assert "ধারণাসমূহ" in listing and "ধারণা পোস্ট করুন" in listing and "সব ক্যাটাগরি" in listing
-    assert "0টি ধারণা" in listing and "এই ফিল্টারে কোনো ধারণা মেলেনি।" in listing
+    assert "০টি ধারণা" in listing and "এই ফিল্টারে কোনো ধারণা মেলেনি।" in listing
     client.get("/lang/en")
     listing = text(client.get("/"))
     assert "Post an idea" in listing and "ধারণা পোস্ট করুন" not in listing
@@ -76,7 +76,7 @@ def test_idea_list_in_bangla_with_lang_parameter(client, world, auth, api):
     api(world["officer"]).post("/ideas", json={"title": "Online land records", "body": "x", "category": 1})
     auth.login("officer@x.gov")
     page = text(client.get("/?lang=bn"))
-    assert "1টি ধারণা" in page and "উত্তরের অপেক্ষায়" in page and "0টি মন্তব্য" in page
+    assert "১টি ধারণা" in page and "উত্তরের অপেক্ষায়" in page and "০টি মন্তব্য" in page  # Bangla digits
 
 
 def test_a_users_saved_language_is_used(client, world, auth):

@@ -158,8 +158,8 @@ def reset_password(token: str):
     """Choose a new password from an emailed link (signed, expiring, single use)."""
     user = password_reset.user_for_token(token, current_app.config["SECRET_KEY"], _reset_max_age())
     if user is None:
-        flash(_("This reset link has expired or was already used. Ask for a new one."), "error")
-        return redirect(url_for("accounts.forgot_password"))
+        # 404 (no such link), with the form to ask for a new one right there.
+        return render_template("accounts/forgot_password.html", form=ForgotPasswordForm(), dead_link=True), 404
     form = ResetPasswordForm()
     if form.validate_on_submit() and commit_change(
         form, lambda: password_reset.reset_password(user, form.password.data)

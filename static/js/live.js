@@ -130,7 +130,13 @@
     var n = (parseInt(count.dataset.count, 10) || 0) + by;
     count.dataset.count = String(n);
     var form = n === 1 ? count.dataset.one : count.dataset.other;
-    if (form) count.textContent = form.replace(/\d+/, String(n));
+    if (form) count.textContent = form.replace(/\d+/, localDigits(String(n)));
+  }
+
+  // Numbers in the digits the reader chose (<html data-digits="bangla">, set by the server).
+  function localDigits(text) {
+    if (document.documentElement.getAttribute("data-digits") !== "bangla") return text;
+    return text.replace(/[0-9]/g, function (d) { return "০১২৩৪৫৬৭৮৯".charAt(+d); });
   }
 
   // The same shape as templates/ideas/_comment.html.
