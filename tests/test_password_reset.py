@@ -66,7 +66,8 @@ def test_the_link_sets_a_new_password_once_and_ends_other_sessions(app, client, 
     assert can_log_in(app, "officer@x.gov", NEW_PASSWORD) and not can_log_in(app, "officer@x.gov", PASSWORD)
     assert elsewhere.get("/profile").status_code == 302  # the other session ended
     again = client.get(path)
-    assert again.status_code == 404 and "This reset link has expired or was already used." in again.get_data(as_text=True)
+    assert again.status_code == 404
+    assert "This reset link has expired or was already used." in again.get_data(as_text=True)
 
 
 def test_an_expired_or_forged_link_is_refused(client, world, monkeypatch):
