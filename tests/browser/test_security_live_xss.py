@@ -2,7 +2,8 @@
 through static/js/live.js (comment bodies, edits, author names, viewer names, notification toasts) and none
 runs. Each payload calls alert(); the page replaces alert/confirm/prompt with a recorder, and a
 MutationObserver records every element inserted after the page loaded that carries an on* attribute or a
-javascript:/vbscript:/data:text/html URL, or is a script, iframe, object, embed, base, meta, link or style. Both records must stay empty, while every payload is shown (as text or inert markup).
+javascript:/vbscript:/data:text/html URL, or is a script, iframe, object, embed, base, meta, link or style.
+Both records must stay empty, while every payload is shown (as text or inert markup).
 """
 
 import uuid
