@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import request
+from flask import current_app, request
 from werkzeug.exceptions import BadRequest
 
 from forum.api import bp
@@ -116,7 +116,13 @@ def delete_idea(idea_id: int):
 def create_comment(idea_id: int):
     idea = ideas.get_idea(idea_id)
     data = json_body()
-    comment = ideas.add_comment(idea, current_api_user(), data.get("body"), data.get("parent_id"))
+    comment = ideas.add_comment(
+        idea,
+        current_api_user(),
+        data.get("body"),
+        data.get("parent_id"),
+        answer_scope=current_app.config["FOLLOWUP_ANSWER_SCOPE"],
+    )
     payload = comment_dict(comment)
     db.session.commit()
     return payload, 201

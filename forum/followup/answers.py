@@ -9,7 +9,6 @@ stops the clock (the earlier rule).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 
 from forum.extensions import db
 from forum.followup.rules import OfficeTree
@@ -18,10 +17,9 @@ from forum.models import Comment, Flag, Idea, User
 SCOPES = ("responsible", "any")
 
 
-def answer_scope() -> str:
-    """The deployment's FOLLOWUP_ANSWER_SCOPE (read at the edge of the follow-up rules)."""
-    scope = current_app.config.get("FOLLOWUP_ANSWER_SCOPE", "responsible") if has_app_context() else "responsible"
-    return scope if scope in SCOPES else "responsible"
+def answer_scope(value: object) -> str:
+    """FOLLOWUP_ANSWER_SCOPE as given (the callers read it from the config at their edge); unknown: responsible."""
+    return value if value in SCOPES else "responsible"
 
 
 def answering_offices(idea: Idea) -> set[int]:
@@ -36,11 +34,11 @@ def answering_offices(idea: Idea) -> set[int]:
     return offices
 
 
-def counts_as_answer(idea: Idea, author: User, scope: str | None = None) -> bool:
+def counts_as_answer(idea: Idea, author: User, scope: str = "responsible") -> bool:
     """Whether a comment by `author` answers the idea (stops its follow-up clock)."""
     if not author.is_senior:
         return False
-    if (scope or answer_scope()) == "any":
+    if answer_scope(scope) == "any":
         return True
     return author.office_id in answering_offices(idea)
 

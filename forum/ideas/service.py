@@ -307,12 +307,18 @@ def _parent(idea: Idea, parent_id: object) -> Comment | None:
 
 
 def add_comment(
-    idea: Idea, author: User, body: object, parent_id: object = None, *, now: datetime | None = None
+    idea: Idea,
+    author: User,
+    body: object,
+    parent_id: object = None,
+    *,
+    now: datetime | None = None,
+    answer_scope: str = "responsible",
 ) -> Comment:
     """Comment on an idea or reply to a comment.
 
-    A senior author's comment is an official response: it marks the idea
-    answered and resolves its open follow-up flag.
+    A senior author's comment is an official response; it marks the idea answered (and resolves its
+    open follow-up flag) when it counts under `answer_scope` (FOLLOWUP_ANSWER_SCOPE, followup/answers.py).
     """
     body = _body(body, limit=COMMENT_MAX)
     mentioned = mentions.resolve(body)
@@ -334,7 +340,7 @@ def add_comment(
     if comment.official:
         db.session.expire(idea, ["has_official_reply"])  # `responded` re-reads it
     # Under FOLLOWUP_ANSWER_SCOPE=responsible an unrelated office's senior reply is official but no answer.
-    if author.is_senior and idea.first_response_at is None and counts_as_answer(idea, author):
+    if author.is_senior and idea.first_response_at is None and counts_as_answer(idea, author, answer_scope):
         idea.first_response_at = now
         record_response(idea, comment)
     outbox.record("comment", comment.id)

@@ -199,7 +199,14 @@ def comment(idea_id: int):
     form = CommentForm()
     if form.validate_on_submit():
         new_comment = commit_change(
-            form, lambda: ideas.add_comment(idea, current_user, form.body.data, form.parent_id.data or None)
+            form,
+            lambda: ideas.add_comment(
+                idea,
+                current_user,
+                form.body.data,
+                form.parent_id.data or None,
+                answer_scope=current_app.config["FOLLOWUP_ANSWER_SCOPE"],
+            ),
         )
         if new_comment is not None:
             if _wants_json():

@@ -174,7 +174,9 @@ def post_comment(user: User, data=None):
         if not limits.allow_comment(user_id):
             return {"ok": False, "error": "rate limited"}
     idea = ideas.get_idea(_idea_id(data))
-    comment = ideas.add_comment(idea, user, data.get("body"), data.get("parent_id"))
+    comment = ideas.add_comment(
+        idea, user, data.get("body"), data.get("parent_id"), answer_scope=current_app.config["FOLLOWUP_ANSWER_SCOPE"]
+    )
     payload = comment_dict(comment)  # before the commit expires the attributes
     db.session.commit()
     return {"ok": True, "comment": payload}

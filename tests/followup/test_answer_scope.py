@@ -49,9 +49,16 @@ def test_an_unrelated_offices_senior_reply_is_official_but_the_idea_keeps_waitin
 
 
 def test_scope_any_lets_every_senior_reply_stop_the_clock(app, world, idea, other_ministry):
-    app.config["FOLLOWUP_ANSWER_SCOPE"] = "any"
-    ideas.add_comment(idea, other_ministry, "Answered from health.")
+    ideas.add_comment(idea, other_ministry, "Answered from health.", answer_scope="any")
     db.session.commit()
+    assert idea.first_response_at is not None
+
+
+def test_the_api_reads_the_scope_from_the_config(app, world, idea, other_ministry, api):
+    app.config["FOLLOWUP_ANSWER_SCOPE"] = "any"
+    response = api(other_ministry).post(f"/ideas/{idea.id}/comments", json={"body": "Answered from health."})
+    assert response.status_code == 201
+    db.session.expire_all()
     assert idea.first_response_at is not None
 
 
