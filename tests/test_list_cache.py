@@ -106,3 +106,12 @@ def test_each_time_zone_gets_its_own_rendering(app, world, idea, client_for, mak
     list_html(dhaka)
     list_html(new_york)
     assert cache.hits == hits + 2
+
+
+def test_a_reader_who_wants_latin_digits_never_gets_a_bangla_digit_rendering(app, world, idea, client_for, make_user):
+    bangla, latin = make_user(), make_user()
+    bangla.locale, latin.locale, latin.digits = "bn", "bn", "latin"
+    db.session.commit()
+    assert "০" in list_html(client_for(bangla)) or "১" in list_html(client_for(bangla))
+    latin_html = list_html(client_for(latin))
+    assert not any(digit in latin_html for digit in "০১২৩৪৫৬৭৮৯")

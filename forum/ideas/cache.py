@@ -31,7 +31,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from forum.ideas import versions
-from forum.localtime import viewer_zone
+from forum.localtime import bangla_digits, viewer_zone
 from forum.models import Idea, User
 
 DEFAULT_SIZE = 256
@@ -151,9 +151,14 @@ class RenderedIdea:
     thread: ThreadFragment
 
 
+def _reader() -> tuple[str, str, bool]:
+    """What the cached HTML is written for: the language, the time zone and the digits of the reader."""
+    return str(get_locale()), viewer_zone().key, bangla_digits()
+
+
 def rendered(idea: Idea) -> RenderedIdea:
     """The idea's shared HTML, from the cache when the idea has not changed since it was rendered."""
-    key = (idea.id, idea.version, str(get_locale()), viewer_zone().key, request.script_root)
+    key = (idea.id, idea.version, *_reader(), request.script_root)
     cache = _cache()
     page = cache.get(key)
     if page is None:
@@ -167,9 +172,9 @@ def rendered_list(filters: Hashable, render: Callable[[], dict[str, Any]]) -> Ma
 
     `render` returns the template's context; it runs (queries and all) only on a miss. The key holds the
     list's version (forum/ideas/versions.py, bumped after every change a row shows), so a change made by
-    any process is seen at once; the language and the viewer's time zone, which the rows are written in.
+    any process is seen at once; and the reader's language, time zone and digits, which the rows are written in.
     """
-    key = ("list", versions.version(), str(get_locale()), viewer_zone().key, request.script_root, filters)
+    key = ("list", versions.version(), *_reader(), request.script_root, filters)
     cache = _cache()
     html = cache.get(key)
     if html is None:
