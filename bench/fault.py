@@ -148,7 +148,7 @@ def main(argv=None) -> int:
         i = parser_args.index("--outage")
         outage = float(parser_args[i + 1])
         del parser_args[i : i + 2]
-    opts = bench_load.parse_args([*parser_args, "--own-postgres"])
+    opts = bench_load.parse_args(["--scale", "1", *parser_args, "--own-postgres"])
     report = bench_load.run(opts, during=faults(outage))
     unclear = [
         f"{kind} {what}"

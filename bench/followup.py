@@ -208,7 +208,7 @@ def timed(fn):
 
 def profile_first_view(client, query: dict) -> None:
     """cProfile of one uncached impact page view: the project's functions by cumulative time, then the
-functions that spent the most time themselves."""
+    functions that spent the most time themselves."""
     profiler = cProfile.Profile()
     profiler.enable()
     response = client.get("/followup/impact/", query_string=query)
@@ -297,9 +297,7 @@ def main() -> None:
             if db.engine.dialect.name == "postgresql":
                 with db.engine.connect() as conn:
                     conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
-            print(
-                f"lifecycle seeded in {t:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in lifecycle_rows.items())
-            )
+            print(f"lifecycle seeded in {t:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in lifecycle_rows.items()))
             query = {"since": "2026-01-01", "until": "2026-12-31"}
             if args.profile:
                 profile_first_view(client, {**query, "since": "2026-01-02"})  # another key: not cached

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing as mp
 import os
 import shutil
@@ -55,7 +56,9 @@ from bench.live import LeanClient, Stats, group_cpu  # noqa: E402
 from tests.browser.servers import HOST, PASSWORD, Site, free_port  # noqa: E402
 
 SHARED_PG = "postgresql://postgres@127.0.0.1:5432"
-# Requests per second of each kind: busy servers, not saturated ones, on a 2-core machine.
+# Requests per second of each kind at --scale 1 (the fault run's load); the benchmark's default --scale 3
+# keeps both servers busy, not saturated, on a 2-core machine. Scaling adds users, so each simulated user
+# keeps its own rate (and stays under the per-address limits).
 RATES = {
     "list_reader": 3.0,
     "idea_reader": 3.0,
@@ -455,11 +458,17 @@ def build(directory: Path, own_postgres: bool) -> Stack:
     return stack
 
 
-def make_actors(urls: list[str]) -> dict[str, list[dict]]:
+def scaled(scale: float) -> tuple[dict[str, float], dict[str, int]]:
+    """The rates and the number of users of each kind at this scale (the limit probe stays as it is)."""
+    rates = {kind: rate if kind in EXPECTED_REFUSALS else rate * scale for kind, rate in RATES.items()}
+    return rates, {kind: max(1, math.ceil(count * scale)) for kind, count in ACTORS.items()}
+
+
+def make_actors(urls: list[str], scale: float = 1.0) -> dict[str, list[dict]]:
     """Each actor: an address 127.0.0.N, a session (logged in for page readers) and an API token."""
     actors: dict[str, list[dict]] = {}
     n = 0
-    for kind, count in {**ACTORS, "limit_probe": 1}.items():
+    for kind, count in {**scaled(scale)[1], "limit_probe": 1}.items():
         actors[kind] = []
         for _ in range(count):
             n += 1
@@ -486,7 +495,7 @@ def run(opts, during=None) -> dict:
     try:
         stack = build(directory, opts.own_postgres)
         urls = stack.urls
-        actors = make_actors(urls)
+        actors = make_actors(urls, opts.scale)
         owner = actors["api_idea"][0]
         rooms = []
         for r in range(opts.rooms):
@@ -520,7 +529,7 @@ def run(opts, during=None) -> dict:
         pool = ThreadPoolExecutor(max_workers=48)
         threads = [
             threading.Thread(target=run_kind, args=(load, kind, rate, start, opts.seconds, pool), daemon=True)
-            for kind, rate in RATES.items()
+            for kind, rate in scaled(opts.scale)[0].items()
         ]
         for thread in threads:
             thread.start()
@@ -611,7 +620,7 @@ def print_report(report: dict, opts) -> None:
     print(f"\nmixed load, {report['elapsed']:.0f} s, 2 gunicorn processes, PostgreSQL + Redis, {opts.clients} "
           f"live clients in {opts.rooms} rooms")  # fmt: skip
     print(f"{'kind':16} {'rate/s':>7} {'done':>6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} errors")
-    for kind, rate in RATES.items():
+    for kind, rate in scaled(opts.scale)[0].items():
         lat = outcome.latencies.get(kind, [])
         errors = dict(outcome.errors.get(kind, {}))
         expected = outcome.expected_refusals.get(kind, 0)
@@ -656,6 +665,7 @@ def parse_args(argv=None):
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--own-postgres", action="store_true", help="a throwaway cluster (initdb) on a free port")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (server logs) at the end")
+    parser.add_argument("--scale", type=float, default=3.0, help="rates and users of every kind times this")
     return parser.parse_args(argv)
 
 

@@ -276,6 +276,9 @@ class Notification(db.Model):
     idea_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ideas.id"))
     comment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("comments.id"))
     text: so.Mapped[str] = so.mapped_column(sa.String(500))
+    # What the sentence says beyond the idea and comment (an office, a level, a status): it is phrased
+    # in the reader's language when shown (forum/notifications/text.py); `text` is the English fallback.
+    params: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 

@@ -20,8 +20,8 @@ from forum.search import pg as search_pg
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def flask_db_upgrade(database_url: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    """Run the real command in its own process, as an operator would."""
+def flask_db_upgrade(database_url: str, tmp_path: Path, *command: str) -> subprocess.CompletedProcess:
+    """Run the real command (`db upgrade` unless told otherwise) in its own process, as an operator would."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -32,7 +32,12 @@ def flask_db_upgrade(database_url: str, tmp_path: Path) -> subprocess.CompletedP
     env.pop("SOCKETIO_MESSAGE_QUEUE", None)
     flask = Path(sys.executable).with_name("flask")
     return subprocess.run(
-        [str(flask), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [str(flask), "--app", "wsgi", "db", *(command or ("upgrade",))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -64,6 +69,17 @@ def test_upgrade_on_an_empty_sqlite_file_gives_the_models_schema(tmp_path):
     assert schema_diff(url) == []
     tables = set(sa.inspect(sa.create_engine(url)).get_table_names())
     assert {t.name for t in db.metadata.sorted_tables} <= tables and "alembic_version" in tables
+
+
+def test_every_revision_downgrades_to_an_empty_sqlite_file_and_upgrades_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'round-trip.db'}"
+    assert flask_db_upgrade(url, tmp_path).returncode == 0
+    down = flask_db_upgrade(url, tmp_path, "downgrade", "base")
+    assert down.returncode == 0, down.stderr
+    assert set(sa.inspect(sa.create_engine(url)).get_table_names()) <= {"alembic_version"}
+    again = flask_db_upgrade(url, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert schema_diff(url) == []
 
 
 def test_the_comparison_sees_a_missing_schema(tmp_path):

@@ -62,7 +62,7 @@ def page(client, idea_id: int) -> str:
 
 def without_csrf(html: str) -> str:
     """The page with its CSRF tokens masked: they carry a timestamp, so two loads a second apart differ."""
-    return re.sub(r'(name="csrf_token" value=")[^"]+', r"\1CSRF", html)
+    return re.sub(r'(name="csrf_token" (?:type="hidden" )?value=")[^"]+', r"\1CSRF", html)
 
 
 def comment_li(html: str, comment_id: int) -> str:

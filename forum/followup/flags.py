@@ -176,10 +176,11 @@ def _move_flag(flag: Flag, actor: User, action: str, office: Office, level: int,
         text = f"{idea.reference} “{idea.title}” was escalated to {office.name} (level {level}) by {actor.name}."
     if note:
         text += f" Note: {note}"
+    params = {"office": office.name, "level": level, "actor": actor.name, "note": note or ""}
     for user in db.session.scalars(
         sa.select(User).where(User.office_id == office.id, User.role == "senior", User.status == "active")
     ):
-        notify(user, kind, idea, text)
+        notify(user, kind, idea, text, params=params)
     return flag
 
 

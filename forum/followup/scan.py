@@ -415,12 +415,15 @@ def _notify_offices(changed: list[dict], kind: str, clock: Clock) -> int:
             if len(rows) > DIGEST_OVER:
                 verb = "were flagged to" if kind == "flag_raised" else "were escalated to"
                 what = "answered but not decided in time" if clock.kind == "stalled" else "without a senior response"
-                notify(user, kind, None, f"{len(rows)} ideas {what} {verb} {office.name}.")
+                text = f"{len(rows)} ideas {what} {verb} {office.name}."
+                params = {"count": len(rows), "office": office.name, "clock": clock.kind}
+                notify(user, kind, None, text, params=params)
                 sent += 1
                 continue
             for row in rows:
                 idea = ideas[row["idea_id"]]
-                notify(user, kind, idea, _note_text(kind, idea, office, row["level"], clock))
+                params = {"office": office.name, "level": row["level"], "days": clock.days, "clock": clock.kind}
+                notify(user, kind, idea, _note_text(kind, idea, office, row["level"], clock), params=params)
                 sent += 1
     return sent
 

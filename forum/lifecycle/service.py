@@ -186,7 +186,8 @@ def change_status(
     # The follow-up clocks stop when the idea moves on: its flags resolve in this same transaction.
     record_status_change(idea, actor, now)
     if idea.author_id != actor.id:
-        notify(idea.author, "status", idea, f"{actor.name} moved your idea “{idea.title}” to {_label(status)}: {note}")
+        text = f"{actor.name} moved your idea “{idea.title}” to {_label(status)}: {note}"
+        notify(idea.author, "status", idea, text, params={"actor": actor.name, "status": status, "note": note})
     return idea
 
 
@@ -282,7 +283,7 @@ def adopt(idea: Idea, actor: User, office_code: object, note: object, *, now: da
     )
     for user in [idea.author, *seniors]:
         if user.id not in told:
-            notify(user, "adoption", idea, text)
+            notify(user, "adoption", idea, text, params={"office": office.name})
             told.add(user.id)
     _changed(idea)
     return adoption

@@ -14,6 +14,7 @@ from forum.localtime import format_local, zone
 from forum.mail.bodies import absolute_html, plain_text
 from forum.mail.links import absolute_url, unsubscribe_url
 from forum.models import Comment, Flag, Notification, User
+from forum.notifications.text import render as notification_text
 
 
 @dataclass
@@ -93,7 +94,7 @@ def write_notification(session: so.Session, note: Notification, kind: str) -> Wr
                 title=title,
             )
         else:
-            subject = note.text
+            subject = notification_text(note, idea, comment)
         return render(
             user,
             kind,
@@ -105,4 +106,5 @@ def write_notification(session: so.Session, note: Notification, kind: str) -> Wr
             actor=actor,
             flag=flag,
             link=link,
+            note_text=notification_text(note, idea, comment),
         )

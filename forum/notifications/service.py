@@ -8,9 +8,17 @@ from forum.mail.outbox import queue_for_notification, queue_for_notifications
 from forum.models import Comment, Idea, Notification, User, utcnow
 
 
-def notify(user: User, kind: str, idea: Idea | None, text: str, comment: Comment | None = None) -> Notification:
-    """Store a notification, push it live to the user after the commit, and email it if they want that now."""
-    note = Notification(user=user, kind=kind, idea=idea, comment_id=comment.id if comment else None, text=text[:500])
+def notify(
+    user: User, kind: str, idea: Idea | None, text: str, comment: Comment | None = None, params: dict | None = None
+) -> Notification:
+    """Store a notification, push it live to the user after the commit, and email it if they want that now.
+
+    `text` is the English sentence (the fallback); `params` are the facts the reader's own language needs
+    to phrase it when shown (forum/notifications/text.py).
+    """
+    note = Notification(
+        user=user, kind=kind, idea=idea, comment_id=comment.id if comment else None, text=text[:500], params=params
+    )
     db.session.add(note)
     db.session.flush()
     broadcast.notification_event(

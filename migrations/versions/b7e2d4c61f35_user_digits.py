@@ -21,5 +21,5 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('digits')
+    # Not a batch copy of users: SQLite would drop the table that other tables' foreign keys name.
+    op.drop_column('users', 'digits')
