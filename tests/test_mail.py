@@ -402,6 +402,9 @@ def test_every_kind_of_email_has_text_and_html_a_one_click_unsubscribe_and_no_ma
         '<html lang="bn">' in summary_html
         and "[পিএসআই ফোরাম]" in emails["daily summary of followed ideas (Bangla)"]["Subject"]
     )
+    # Bangla to the last line: the notices (phrased for the reader, not stored in English) and the footer.
+    assert "দাপ্তরিক উত্তর দিয়েছেন" in summary_text and "gave an official response" not in summary_text
+    assert "এই ইমেইল বন্ধ করুন" in summary_text and "Stop these emails" not in summary_text
     # A text copy of each, for the lead's note (MAIL_SAMPLES=path).
     if out := os.environ.get("MAIL_SAMPLES"):
         with open(out, "w", encoding="utf-8") as sample:

@@ -29,6 +29,7 @@ from forum.mail.links import absolute_url
 from forum.mail.outbox import queue_written
 from forum.mail.preferences import DEFAULTS, NOTIFICATION_KINDS
 from forum.models import Category, Comment, EmailPreference, Flag, Follow, Idea, Notification, Office, User
+from forum.notifications.text import render as notification_text
 
 CADENCES = ("daily", "weekly")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -256,4 +257,5 @@ def _write(user, period, unsubscribe_kind, office_part, follow_part, note_part):
         followed=follow_part,
         notes=note_part,
         idea_link=idea_link,
+        phrase=notification_text,  # each notice in the reader's language, as on the site
     )
