@@ -4,9 +4,11 @@ import re
 import uuid
 
 import pytest
+import requests
 
 from tests.browser.helpers import logged_in_page
 from tests.browser.servers import Site, api_post, api_token
+from tests.conftest import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +28,19 @@ def server(tmp_path_factory):
         ]  # fmt: skip
         other = api_post(url, token, "/ideas", {"title": "School meals cooked by parents", "body": "Lunch.",
                                                 "category": 1})  # fmt: skip
+        # Ready when the index holds every idea: it takes them after their commits, and a page asks only once.
+        eventually(lambda: indexed(url, token) == len(ferries) + 1, timeout=30, interval=0.2)
         yield {"url": url, "email": email, "ferries": [i["id"] for i in ferries], "other": other["id"]}
+
+
+def indexed(url: str, token: str) -> int:
+    """How many of the test ideas search finds (each has "ferry" or "school" in its title)."""
+    found = 0
+    for word in ("ferry", "school"):
+        response = requests.get(f"{url}/api/v1/search", params={"q": word},
+                                headers={"Authorization": f"Bearer {token}"}, timeout=10)  # fmt: skip
+        found += response.json()["total"] if response.ok else 0
+    return found
 
 
 @pytest.fixture
@@ -45,7 +59,7 @@ def test_an_idea_page_lists_similar_ideas_linking_to_them_never_itself(page, ser
     shown = server["ferries"][0]
     page.goto(f"{server['url']}/ideas/{shown}")
     box = page.locator("[data-similar]")
-    box.locator("ol li").first.wait_for(timeout=10_000)  # the index takes the new ideas after their commit
+    box.locator("ol li").first.wait_for(timeout=10_000)
     assert box.is_visible() and "Similar ideas" in box.inner_text()
     found = similar_links(page)
     assert 1 <= len(found) <= 5 and shown not in found and set(found) <= set(server["ferries"])
