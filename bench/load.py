@@ -423,19 +423,20 @@ class Stack:
         return [s.process.pid for s in self.site.servers]
 
 
-# One process for the 40 users (a `flask create-user` each would take a minute).
+# One process for all the users (a `flask create-user` each would take minutes); argv[1] says how many.
 CREATE_USERS = f"""
+import sys
 from forum import create_app
 from forum.accounts import service
 from forum.extensions import db
 with create_app().app_context():
-    for n in range(1, 40):
+    for n in range(1, int(sys.argv[1]) + 1):
         service.create_user(f"user{{n}}@load.example", f"Load user {{n}}", "officer", "DIST", {PASSWORD!r})
     db.session.commit()
 """
 
 
-def build(directory: Path, own_postgres: bool) -> Stack:
+def build(directory: Path, own_postgres: bool, users: int) -> Stack:
     redis = PrivateRedis(directory)
     redis.start()
     postgres = PrivatePostgres(directory) if own_postgres else SharedPostgresDatabase()
@@ -451,7 +452,7 @@ def build(directory: Path, own_postgres: bool) -> Stack:
         },
     )
     site.create({"user0@load.example": ("Load user 0", "officer")})
-    subprocess.run([sys.executable, "-c", CREATE_USERS], cwd=ROOT, env=site.env, check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", CREATE_USERS, str(users)], cwd=ROOT, env=site.env, check=True, timeout=300)
     stack = Stack(site, redis, postgres, [free_port(), free_port()])
     for port in stack.ports:
         site.start(port=port)
@@ -493,7 +494,8 @@ def run(opts, during=None) -> dict:
     live_procs: list[mp.Process] = []
     stop = mp.Event()
     try:
-        stack = build(directory, opts.own_postgres)
+        # Every simulated user (and the limit probe) signs in as user1.. in make_actors' order.
+        stack = build(directory, opts.own_postgres, sum(scaled(opts.scale)[1].values()) + 1)
         urls = stack.urls
         actors = make_actors(urls, opts.scale)
         owner = actors["api_idea"][0]
