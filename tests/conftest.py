@@ -2,10 +2,13 @@
 
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -21,7 +24,30 @@ from forum.ideas import service as ideas
 from forum.search import pg as search_pg
 
 PASSWORD = "Secret-pass-123"
+ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+
+
+def flask_db(database_url: str, tmp_path: Path, *command: str) -> None:
+    """`flask db <command>` (default `upgrade`) in its own process, as an operator runs it; it must succeed."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "FOLLOWUP_SCAN_INTERVAL": "0",
+        "FORUM_ENV": "development",
+    }
+    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    flask = Path(sys.executable).with_name("flask")
+    result = subprocess.run(
+        [str(flask), "--app", "wsgi", "db", *(command or ("upgrade",))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def eventually(check: Callable[[], T], timeout: float = 5.0, interval: float = 0.02) -> T:

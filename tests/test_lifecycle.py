@@ -1,10 +1,5 @@
 """The idea lifecycle: moves with owners, reasons and notes; history; duplicates; adoptions; recognition."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
@@ -12,8 +7,7 @@ from forum.accounts import service as accounts
 from forum.extensions import db
 from forum.ideas import service as ideas
 from forum.models import Adoption, Endorsement, Follow, Idea, IdeaStatusChange, Notification
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import flask_db
 
 
 @pytest.fixture
@@ -245,20 +239,10 @@ def test_a_profile_shows_what_came_of_the_officers_ideas(implemented, world, api
 # Migration -----------------------------------------------------------------------------------------------
 
 
-def _flask_db(url: str, tmp_path, *args: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "SEARCH_INDEX_DIR": str(tmp_path / "ix"), "FOLLOWUP_SCAN_INTERVAL": "0"}
-    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
-    flask = Path(sys.executable).with_name("flask")
-    result = subprocess.run(
-        [str(flask), "--app", "wsgi", "db", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-
-
 @pytest.mark.server  # runs `flask db upgrade` in subprocesses
 def test_the_migration_gives_existing_ideas_a_reason_and_a_first_history_row(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    _flask_db(url, tmp_path, "upgrade", "eb5455740349")
+    flask_db(url, tmp_path, "upgrade", "eb5455740349")
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO offices VALUES (1, 'A', 'A', NULL, '2026-01-01')"))
@@ -278,7 +262,7 @@ def test_the_migration_gives_existing_ideas_a_reason_and_a_first_history_row(tmp
                 ),
                 {"id": idea_id, "ref": f"R{idea_id}", "status": status},
             )
-    _flask_db(url, tmp_path, "upgrade")
+    flask_db(url, tmp_path, "upgrade")
     with engine.connect() as conn:
         reasons = dict(conn.execute(sa.text("SELECT id, closed_reason FROM ideas")).all())
         rows = conn.execute(sa.text("SELECT idea_id, status, actor_id FROM idea_status_history ORDER BY id")).all()

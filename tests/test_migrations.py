@@ -1,10 +1,7 @@
 """`flask db upgrade` builds exactly the schema the models define; production needs a SECRET_KEY."""
 
 import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,29 +13,7 @@ from forum import create_app
 from forum.config import _database_url
 from forum.extensions import db
 from forum.search import pg as search_pg
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def flask_db_upgrade(database_url: str, tmp_path: Path, *command: str) -> subprocess.CompletedProcess:
-    """Run the real command (`db upgrade` unless told otherwise) in its own process, as an operator would."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-        "FOLLOWUP_SCAN_INTERVAL": "0",
-        "FORUM_ENV": "development",
-    }
-    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
-    flask = Path(sys.executable).with_name("flask")
-    return subprocess.run(
-        [str(flask), "--app", "wsgi", "db", *(command or ("upgrade",))],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.conftest import flask_db
 
 
 def expected_metadata(dialect: str) -> sa.MetaData:
@@ -63,8 +38,7 @@ def schema_diff(sqlalchemy_url: str) -> list:
 
 def test_upgrade_on_an_empty_sqlite_file_gives_the_models_schema(tmp_path):
     path = tmp_path / "fresh.db"
-    result = flask_db_upgrade(f"sqlite:///{path}", tmp_path)
-    assert result.returncode == 0, result.stderr
+    flask_db(f"sqlite:///{path}", tmp_path)
     url = f"sqlite:///{path}"
     assert schema_diff(url) == []
     tables = set(sa.inspect(sa.create_engine(url)).get_table_names())
@@ -73,12 +47,10 @@ def test_upgrade_on_an_empty_sqlite_file_gives_the_models_schema(tmp_path):
 
 def test_every_revision_downgrades_to_an_empty_sqlite_file_and_upgrades_again(tmp_path):
     url = f"sqlite:///{tmp_path / 'round-trip.db'}"
-    assert flask_db_upgrade(url, tmp_path).returncode == 0
-    down = flask_db_upgrade(url, tmp_path, "downgrade", "base")
-    assert down.returncode == 0, down.stderr
+    flask_db(url, tmp_path)
+    flask_db(url, tmp_path, "downgrade", "base")
     assert set(sa.inspect(sa.create_engine(url)).get_table_names()) <= {"alembic_version"}
-    again = flask_db_upgrade(url, tmp_path)
-    assert again.returncode == 0, again.stderr
+    flask_db(url, tmp_path)
     assert schema_diff(url) == []
 
 
@@ -90,7 +62,7 @@ def test_the_comparison_sees_a_missing_schema(tmp_path):
 
 def test_upgrade_on_sqlite_leaves_the_postgres_search_tables_out(tmp_path):
     path = tmp_path / "fresh.db"
-    assert flask_db_upgrade(f"sqlite:///{path}", tmp_path).returncode == 0
+    flask_db(f"sqlite:///{path}", tmp_path)
     tables = set(sa.inspect(sa.create_engine(f"sqlite:///{path}")).get_table_names())
     assert "search_documents" not in tables and "search_words" not in tables
 
@@ -117,8 +89,7 @@ def fresh_postgres_database():
 def test_upgrade_on_an_empty_postgres_database_gives_the_models_schema(fresh_postgres_database, tmp_path):
     url = fresh_postgres_database
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    result = flask_db_upgrade(plain, tmp_path)
-    assert result.returncode == 0, result.stderr
+    flask_db(plain, tmp_path)
     assert schema_diff(url.render_as_string(hide_password=False)) == []
 
 

@@ -1,11 +1,7 @@
 """The decision clock: an idea answered but still open or under review FOLLOWUP_DECISION_DAYS working days
 after its first answer is flagged "stalled", escalated on the same schedule, and resolved when it moves on."""
 
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +12,8 @@ from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.lifecycle import service as lifecycle
 from forum.models import Flag, FlagEvent, MailOutbox
-from tests.followup.helpers import DHAKA, FLAG_DUE, POSTED, ROOT, RULES, SECOND, flag_of, notes, post, run_scan
+from tests.conftest import flask_db
+from tests.followup.helpers import DHAKA, FLAG_DUE, POSTED, RULES, SECOND, flag_of, notes, post, run_scan
 
 # Deadlines are midnights in Dhaka (FOLLOWUP_TIMEZONE).
 # Answered on Wed 9 Dec 2026 (before the first clock's deadline). 20 working days after it under the
@@ -220,16 +217,6 @@ FLAG_ROW = (
     "INSERT INTO followup_flags (idea_id, reason, level, assigned_office_id, status, created_at, level_since"
     "{kind_column}) VALUES (1, 'r', 0, 1, 'open', '2026-01-20', '2026-01-20'{kind})"
 )
-
-
-def flask_db(url: str, tmp_path, *args: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "SEARCH_INDEX_DIR": str(tmp_path / "ix"), "FOLLOWUP_SCAN_INTERVAL": "0"}
-    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
-    flask = Path(sys.executable).with_name("flask")
-    result = subprocess.run(
-        [str(flask), "--app", "wsgi", "db", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
 
 
 def test_a_stalled_flag_is_emailed_to_the_seniors_through_the_mail_outbox(tree, runner):
