@@ -44,7 +44,7 @@ test-server: install
 
 # The PDF export (WeasyPrint) needs Pango; its test renders a page with pdftoppm/pdftotext (poppler-utils).
 # Debian packages, installed only when missing. `make test` leaves these tests out (the `pdf` marker).
-PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 pdf-deps:
 	@missing=""; for p in $(PDF_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
