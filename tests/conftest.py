@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from flask import g, request_started
 from werkzeug.security import generate_password_hash
 
-from forum import create_app, models
+from forum import create_app
 from forum.accounts import service as accounts
 from forum.config import _database_url
 from forum.extensions import db, socketio
 from forum.ideas import service as ideas
+from forum.models import accounts as account_models
 from forum.search import pg as search_pg
 
 PASSWORD = "Secret-pass-123"
@@ -77,7 +78,8 @@ def cheap_password_hashes():
     five users per test). check_password_hash reads the method from the stored hash, so logins still check.
     """
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+        cheap_hash = partial(generate_password_hash, method="pbkdf2:sha256:1000")
+        patch.setattr(account_models, "generate_password_hash", cheap_hash)
         yield
 
 

@@ -25,7 +25,7 @@ def part_of(module: str, filename: str) -> str:
     """The architecture part a forum module belongs to."""
     if module in APP_MODULES:
         return "app"
-    if module == "forum.models":
+    if module.startswith("forum.models"):
         return "models"
     if module == "forum.domain_errors":
         return "errors"
@@ -65,7 +65,7 @@ BELOW_THE_EDGES = {"errors", "models", "services", "search", "followup"}
 # both the pure zone helpers (used by mail and accounts) and the template filters that read the viewer's zone;
 # splitting the filters into the web side would remove its exception.
 KNOWN = {
-    ("forum.models", "flask_login"): "User is a Flask-Login UserMixin",
+    ("forum.models.accounts", "flask_login"): "User is a Flask-Login UserMixin",
     ("forum.localtime", "flask_login"): "template filters beside the pure zone helpers",
 }
 

@@ -222,7 +222,7 @@ def test_every_failed_sign_in_checks_one_password_hash(world, monkeypatch, email
     checks = []
     real = passwords.check_password_hash
     monkeypatch.setattr(passwords, "check_password_hash", lambda h, p: checks.append(1) or real(h, p))
-    monkeypatch.setattr("forum.models.check_password_hash", lambda h, p: checks.append(1) or real(h, p))
+    monkeypatch.setattr("forum.models.accounts.check_password_hash", lambda h, p: checks.append(1) or real(h, p))
     assert accounts.authenticate(email, "Wrong-pass-999") is None
     assert len(checks) == 1
 
