@@ -77,6 +77,9 @@ class Config:
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 30)
     # True: deliver inline right after the commit (tests); False: a background sender per process.
     MAIL_SYNC = _flag("MAIL_SYNC", False)
+    # Seconds an immediate email about a post (reply, mention, official response) waits before it is sent:
+    # later ones on the same idea join it in one email, and it is dropped if read on the site meanwhile.
+    MAIL_NOTIFY_DELAY_SECONDS = float(os.environ.get("MAIL_NOTIFY_DELAY_SECONDS") or 120)
     # Seconds between the sender's polls of the outbox (it is also woken after each commit that wrote one).
     MAIL_POLL_SECONDS = float(os.environ.get("MAIL_POLL_SECONDS") or 30)
     # Seconds before the first retry of a failed send; each further failure doubles it (at most an hour).

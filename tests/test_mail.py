@@ -14,10 +14,11 @@ from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.mail import sender
 from forum.mail.digest import Schedule, period_for, send_digests
-from forum.mail.links import unsubscribe_token
+from forum.mail.links import MailSite, unsubscribe_token
 from forum.mail.preferences import update_preferences
 from forum.mail.scheduler import run_scheduled_digests
 from forum.models import MailOutbox, Notification
+from forum.notifications import service as notifications
 from tests.followup.helpers import RULES
 
 
@@ -32,6 +33,9 @@ def app_config(app_config, smtp_server):
         "MAIL_POLL_SECONDS": 0.5,
         "MAIL_TIMEOUT": 5,
         "PUBLIC_BASE_URL": "https://forum.example.gov.bd",
+        # These tests read each email's content, sent at once; the wait before an email about a post
+        # (grouping, skipping what was read) has its own tests below, which set it and drive the clock.
+        "MAIL_NOTIFY_DELAY_SECONDS": 0,
     }
 
 
@@ -175,7 +179,7 @@ def test_the_unsubscribe_link_works_in_one_click_without_login(world, client, sm
 
 
 def test_a_forged_unsubscribe_token_is_refused(world, client):
-    token = unsubscribe_token(world["officer"].id, "reply")
+    token = unsubscribe_token(current_app.config["SECRET_KEY"], world["officer"].id, "reply")
     assert client.post(f"/mail/unsubscribe/{token[:-2]}xx").status_code == 404
     assert client.post("/mail/unsubscribe/not-a-token").status_code == 404
 
@@ -269,7 +273,12 @@ def test_a_summary_collects_the_kinds_set_to_daily_and_activity_on_followed_idea
     for note in db.session.scalars(sa.select(Notification).where(Notification.user_id == reader.id)):
         note.created_at = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
     db.session.commit()
-    result = send_digests(datetime(2026, 11, 30, 3, 0, tzinfo=UTC), "daily", Schedule.from_config(current_app.config))
+    result = send_digests(
+        datetime(2026, 11, 30, 3, 0, tzinfo=UTC),
+        "daily",
+        Schedule.from_config(current_app.config),
+        MailSite.from_config(current_app.config),
+    )
     db.session.commit()
     assert reader.id in result.users
     [message] = smtp_server.to(reader.email)
@@ -365,7 +374,12 @@ def one_email_of_each_kind(world, make_user, smtp_server, runner) -> dict:
     for note in db.session.scalars(sa.select(Notification).where(Notification.user_id == reader.id)):
         note.created_at = datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
     db.session.commit()
-    send_digests(datetime(2026, 11, 30, 3, 0, tzinfo=UTC), "daily", Schedule.from_config(current_app.config))
+    send_digests(
+        datetime(2026, 11, 30, 3, 0, tzinfo=UTC),
+        "daily",
+        Schedule.from_config(current_app.config),
+        MailSite.from_config(current_app.config),
+    )
     db.session.commit()
     [summary] = smtp_server.to(reader.email)
     smtp_server.messages.clear()
@@ -411,3 +425,100 @@ def test_every_kind_of_email_has_text_and_html_a_one_click_unsubscribe_and_no_ma
             for name, message in emails.items():
                 sample.write(f"===== {name} =====\nSubject: {message['Subject']}\nTo: {message['To']}\n")
                 sample.write(f"List-Unsubscribe: {message['List-Unsubscribe']}\n\n{parts(message)[0].strip()}\n\n")
+
+
+# The wait before an email about a post (MAIL_NOTIFY_DELAY_SECONDS), driven by the clock passed to send_due.
+
+WAIT = 120
+
+
+@pytest.fixture
+def waiting(app):
+    """Emails about posts wait two minutes, as in production; returns 'a moment `seconds` from now'."""
+    app.config["MAIL_NOTIFY_DELAY_SECONDS"] = WAIT
+    start = datetime.now(UTC)
+    return lambda seconds: start + timedelta(seconds=seconds)
+
+
+def test_an_email_about_a_reply_waits_before_it_is_sent(app, world, smtp_server, waiting):
+    idea = post_idea(world["officer"], world["land"])
+    ideas.add_comment(idea, world["officer2"], "Tried it in Kaliakair.")
+    db.session.commit()
+    assert smtp_server.to("officer@x.gov") == []
+    assert sender.send_due(app, now=waiting(WAIT - 30)) == 0
+    assert sender.send_due(app, now=waiting(WAIT + 5)) == 1
+    [message] = smtp_server.to("officer@x.gov")
+    assert "Officer Two commented on your idea" in message["Subject"]
+
+
+def test_replies_on_one_idea_during_the_wait_arrive_as_one_email(app, world, smtp_server, waiting):
+    idea = post_idea(world["officer"], world["land"])
+    for n in range(3):
+        ideas.add_comment(idea, world["officer2"], f"Reply number {n} from the field")
+        db.session.commit()
+    assert sender.send_due(app, now=waiting(WAIT + 5)) == 1
+    [message] = smtp_server.to("officer@x.gov")
+    assert message["Subject"] == f"[PSI Forum] 3 new replies on: {idea.title}"
+    text, html = parts(message)
+    assert all(f"Reply number {n} from the field" in text and f"Reply number {n}" in html for n in range(3))
+    assert text.index("Reply number 0") < text.index("Reply number 2")  # oldest first
+    assert message["List-Unsubscribe"].strip("<>") in text
+    db.session.rollback()  # reading the title began a transaction; the sender must write
+    assert sender.pending(app) == 0 and sender.send_due(app, now=waiting(WAIT * 10)) == 0
+
+
+def test_a_reply_read_on_the_site_during_the_wait_is_not_emailed(app, world, smtp_server, waiting):
+    idea = post_idea(world["officer"], world["land"])
+    ideas.add_comment(idea, world["officer2"], "Seen on the site first")
+    db.session.commit()
+    notifications.mark_read(world["officer"])
+    db.session.commit()
+    assert sender.send_due(app, now=waiting(WAIT + 5)) == 0
+    assert smtp_server.to("officer@x.gov") == [] and sender.pending(app) == 0  # dropped, not left waiting
+
+
+def test_only_the_unread_replies_are_in_the_email(app, world, smtp_server, waiting):
+    idea = post_idea(world["officer"], world["land"])
+    ideas.add_comment(idea, world["officer2"], "Already read")
+    db.session.commit()
+    notifications.mark_read(world["officer"])
+    for n in range(2):
+        ideas.add_comment(idea, world["officer2"], f"Still unread {n}")
+    db.session.commit()
+    assert sender.send_due(app, now=waiting(WAIT + 5)) == 1
+    [message] = smtp_server.to("officer@x.gov")
+    text, _ = parts(message)
+    assert message["Subject"].startswith("[PSI Forum] 2 new replies on") and "Already read" not in text
+
+
+def test_replies_on_two_ideas_are_two_emails(app, world, smtp_server, waiting):
+    first, second = post_idea(world["officer"], world["land"]), post_idea(world["officer"], world["land"], "Other")
+    for idea in (first, second, first):
+        ideas.add_comment(idea, world["officer2"], f"On {idea.title}")
+    db.session.commit()
+    assert sender.send_due(app, now=waiting(WAIT + 5)) == 2
+    subjects = sorted(m["Subject"] for m in smtp_server.to("officer@x.gov"))
+    assert subjects == sorted(
+        [f"[PSI Forum] 2 new replies on: {first.title}", "[PSI Forum] Officer Two commented on your idea: Other"]
+    )
+
+
+def test_a_batch_of_emails_is_claimed_and_recorded_in_two_transactions(app, world, smtp_server, waiting, make_user):
+    idea = post_idea(world["officer"], world["land"])
+    followers = [make_user() for _ in range(5)]
+    for follower in followers:
+        ideas.follow(idea, follower)
+    ideas.add_comment(idea, world["senior"], "The ministry will pilot it.")
+    db.session.commit()
+    commits = []
+
+    def count(connection):
+        commits.append(connection)
+
+    sa.event.listen(db.engine, "commit", count)
+    try:
+        assert sender.send_due(app, now=waiting(WAIT + 5)) == 6  # the author and five followers
+    finally:
+        sa.event.remove(db.engine, "commit", count)
+    assert len(commits) == 2
+    assert all(smtp_server.to(f.email) for f in followers)

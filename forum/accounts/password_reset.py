@@ -17,7 +17,7 @@ from forum.accounts.service import end_sessions, normalise_email, revoke_all_tok
 from forum.domain_errors import ValidationError
 from forum.extensions import db
 from forum.mail.compose import recipient_locale
-from forum.mail.links import absolute_url
+from forum.mail.links import MailSite, absolute_url
 from forum.mail.outbox import queue_written
 from forum.models import User
 
@@ -53,7 +53,7 @@ def user_for_token(token: str, secret: str, max_age: timedelta) -> User | None:
     return user
 
 
-def request_reset(email: object, secret: str, max_age: timedelta, now: datetime) -> bool:
+def request_reset(email: object, site: MailSite, max_age: timedelta, now: datetime) -> bool:
     """Email a reset link to the active account with this address; False (and nothing sent) otherwise.
 
     The page says the same either way, so it cannot tell who has an account. At most one email per
@@ -66,12 +66,13 @@ def request_reset(email: object, secret: str, max_age: timedelta, now: datetime)
     user = db.session.scalar(sa.select(User).where(User.email == address))
     if user is None or not user.is_active:
         return False
-    link = absolute_url("accounts.reset_password", token=make_token(user, secret))
+    link = absolute_url(site, "accounts.reset_password", token=make_token(user, site.secret_key))
     hours = max(1, round(max_age.total_seconds() / 3600))
     env = current_app.jinja_env
-    with force_locale(recipient_locale(user)):
+    locale = recipient_locale(user, site.default_locale)
+    with force_locale(locale):
         subject = _("Reset your PSI Forum password")
-        context = {"user": user, "link": link, "hours": hours, "subject": subject, "lang": recipient_locale(user)}
+        context = {"user": user, "link": link, "hours": hours, "subject": subject, "lang": locale}
         text = env.get_template("mail/password_reset.txt").render(**context)
         html = env.get_template("mail/password_reset.html").render(**context)
     return queue_written(user, MAIL_KIND, subject, text, html, None, f"{MAIL_KIND}:{user.id}:{now:%Y%m%d%H%M}")

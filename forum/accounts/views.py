@@ -26,6 +26,7 @@ from forum.lifecycle import service as lifecycle
 from forum.limits import LANGUAGES
 from forum.localtime import zone_choices
 from forum.mail.forms import EmailPreferencesForm
+from forum.mail.links import MailSite
 from forum.mail.preferences import preferences, update_preferences
 from forum.models import Office, User, utcnow
 from forum.validation import id_or_404
@@ -142,9 +143,9 @@ def forgot_password():
         return redirect(url_for("accounts.profile"))
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        secret = current_app.config["SECRET_KEY"]
+        site = MailSite.from_config(current_app.config)
         sent = commit_change(
-            form, lambda: password_reset.request_reset(form.email.data, secret, _reset_max_age(), utcnow())
+            form, lambda: password_reset.request_reset(form.email.data, site, _reset_max_age(), utcnow())
         )
         if sent is not None:
             flash(_("If an active account uses that email, a link to choose a new password is on its way."))

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from forum.localtime import format_local, zone
 from forum.mail.bodies import absolute_html, plain_text
-from forum.mail.links import absolute_url, unsubscribe_url
+from forum.mail.links import MailSite, absolute_url, unsubscribe_url
 from forum.models import Comment, Flag, Notification, User
 from forum.notifications.text import render as notification_text
 
@@ -27,20 +27,20 @@ class Written:
     unsubscribe: str
 
 
-def recipient_locale(user: User) -> str:
+def recipient_locale(user: User, default_locale: str) -> str:
     """The language the user reads the site in (their profile choice, else the site default)."""
-    return user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    return user.locale or default_locale
 
 
-def render(user: User, kind: str, template: str, subject: str, **context) -> Written:
+def render(site: MailSite, user: User, kind: str, template: str, subject: str, **context) -> Written:
     """Render mail/<template>.txt and .html for `user`; `subject` is already translated."""
-    unsubscribe = unsubscribe_url(user.id, kind)
-    tz, locale = zone(user.timezone), recipient_locale(user)
+    unsubscribe = unsubscribe_url(site, user.id, kind)
+    tz, locale = zone(user.timezone), recipient_locale(user, site.default_locale)
 
     def when(moment, fmt: str = "short") -> str:
         return format_local(moment, tz, locale, fmt)
 
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = site.base_url
     context.update(
         # Posts in the text part read as text (mentions "@Name"); in the HTML part their links are absolute.
         post_text=lambda html: plain_text(html, base),
@@ -51,8 +51,8 @@ def render(user: User, kind: str, template: str, subject: str, **context) -> Wri
         lang=locale,
         when=when,
         unsubscribe_url=unsubscribe,
-        preferences_url=absolute_url("accounts.profile", _anchor="email"),
-        site_url=absolute_url("ideas.index"),
+        preferences_url=absolute_url(site, "accounts.profile", _anchor="email"),
+        site_url=absolute_url(site, "ideas.index"),
     )
     # Straight from the environment: the page context processors need a request, and mail has none.
     env = current_app.jinja_env
@@ -61,10 +61,10 @@ def render(user: User, kind: str, template: str, subject: str, **context) -> Wri
     return Written(subject=subject, text=text, html=html, unsubscribe=unsubscribe)
 
 
-def write_notification(session: so.Session, note: Notification, kind: str) -> Written:
+def write_notification(session: so.Session, note: Notification, kind: str, site: MailSite) -> Written:
     """The immediate email for one notification."""
     user = note.user
-    with force_locale(recipient_locale(user)):
+    with force_locale(recipient_locale(user, site.default_locale)):
         idea = note.idea
         comment = session.get(Comment, note.comment_id) if note.comment_id else None
         actor = comment.author if comment is not None else None
@@ -76,7 +76,7 @@ def write_notification(session: so.Session, note: Notification, kind: str) -> Wr
         )
         link = None
         if idea is not None:
-            link = absolute_url("ideas.show", idea_id=idea.id, _anchor=f"c{comment.id}" if comment else None)
+            link = absolute_url(site, "ideas.show", idea_id=idea.id, _anchor=f"c{comment.id}" if comment else None)
         title = idea.title if idea else ""
         if kind == "mention":
             subject = _("%(name)s mentioned you: %(title)s", name=actor.name if actor else "", title=title)
@@ -96,6 +96,7 @@ def write_notification(session: so.Session, note: Notification, kind: str) -> Wr
         else:
             subject = notification_text(note, idea, comment)
         return render(
+            site,
             user,
             kind,
             "notification",
@@ -107,4 +108,49 @@ def write_notification(session: so.Session, note: Notification, kind: str) -> Wr
             flag=flag,
             link=link,
             note_text=notification_text(note, idea, comment),
+        )
+
+
+def write_notifications(session: so.Session, notes: list[Notification], kind: str, site: MailSite) -> Written:
+    """One email for several notifications of one kind about one idea ("3 new replies on ..."), oldest first."""
+    user, idea = notes[0].user, notes[0].idea
+    comments = {
+        c.id: c
+        for c in session.scalars(
+            sa.select(Comment)
+            .where(Comment.id.in_([n.comment_id for n in notes if n.comment_id]))
+            .options(so.joinedload(Comment.author))
+        )
+    }
+    with force_locale(recipient_locale(user, site.default_locale)):
+        items = []
+        for note in sorted(notes, key=lambda n: n.id):
+            comment = comments.get(note.comment_id) if note.comment_id else None
+            items.append(
+                {
+                    "text": notification_text(note, idea, comment),
+                    "comment": comment if comment is not None and not comment.is_deleted else None,
+                    "link": absolute_url(
+                        site, "ideas.show", idea_id=idea.id, _anchor=f"c{comment.id}" if comment else None
+                    ),
+                }
+            )
+        title = idea.title if idea else ""
+        if kind == "mention":
+            subject = ngettext(
+                "%(num)d new mention in: %(title)s", "%(num)d new mentions in: %(title)s", len(notes), title=title
+            )
+        else:
+            subject = ngettext(
+                "%(num)d new reply on: %(title)s", "%(num)d new replies on: %(title)s", len(notes), title=title
+            )
+        return render(
+            site,
+            user,
+            kind,
+            "notifications",
+            f"[{_('PSI Forum')}] {subject}",
+            idea=idea,
+            items=items,
+            link=absolute_url(site, "ideas.show", idea_id=idea.id),
         )

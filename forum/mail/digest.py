@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from forum.extensions import db
 from forum.localtime import zone
 from forum.mail.compose import recipient_locale, render
-from forum.mail.links import absolute_url
+from forum.mail.links import MailSite, absolute_url
 from forum.mail.outbox import queue_written
 from forum.mail.preferences import DEFAULTS, NOTIFICATION_KINDS
 from forum.models import Category, Comment, EmailPreference, Flag, Follow, Idea, Notification, Office, User
@@ -129,7 +129,7 @@ def waiting_on_office(office_id: int) -> tuple[list[Flag], list[Idea]]:
     return flags, pending
 
 
-def send_digests(now: datetime, cadence: str, schedule: Schedule) -> Result:
+def send_digests(now: datetime, cadence: str, schedule: Schedule, site: MailSite) -> Result:
     """Queue the digests of the period due as of `now`; idempotent per period. The caller commits."""
     period = period_for(now, cadence, schedule)
     result = Result()
@@ -200,8 +200,8 @@ def send_digests(now: datetime, cadence: str, schedule: Schedule) -> Result:
             if (office_part or follow_part) and not kinds
             else (kinds.pop() if len(kinds) == 1 and not (office_part or follow_part) else "all")
         )
-        with force_locale(recipient_locale(user)):
-            written = _write(user, period, unsubscribe_kind, office_part, follow_part, note_part)
+        with force_locale(recipient_locale(user, site.default_locale)):
+            written = _write(site, user, period, unsubscribe_kind, office_part, follow_part, note_part)
         key = f"{cadence}:{period.key.isoformat()}:{user.id}"
         if queue_written(
             user,
@@ -219,7 +219,7 @@ def send_digests(now: datetime, cadence: str, schedule: Schedule) -> Result:
     return result
 
 
-def _write(user, period, unsubscribe_kind, office_part, follow_part, note_part):
+def _write(site, user, period, unsubscribe_kind, office_part, follow_part, note_part):
     """Render one digest email."""
     if office_part is not None:
         count = len(office_part[0]) + len(office_part[1])
@@ -243,9 +243,10 @@ def _write(user, period, unsubscribe_kind, office_part, follow_part, note_part):
         subject = _("Your daily summary")
 
     def idea_link(idea: Idea, comment_id: int | None = None) -> str:
-        return absolute_url("ideas.show", idea_id=idea.id, _anchor=f"c{comment_id}" if comment_id else None)
+        return absolute_url(site, "ideas.show", idea_id=idea.id, _anchor=f"c{comment_id}" if comment_id else None)
 
     return render(
+        site,
         user,
         unsubscribe_kind,
         "digest",

@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from forum.effects import after_commit
 from forum.extensions import db
-from forum.mail.preferences import DEFAULTS, NOTIFICATION_KINDS, frequency
+from forum.mail.preferences import DEFAULTS, DELAYED_KINDS, NOTIFICATION_KINDS, frequency
 from forum.models import EmailPreference, MailOutbox, Notification, User, utcnow
 
 
@@ -20,7 +20,7 @@ def queue_for_notification(note: Notification, user: User) -> bool:
     if kind is None or not user.email or not user.is_active or frequency(user, kind) != "immediate":
         return False
     db.session.add(MailOutbox(user_id=user.id, kind=kind, notification_id=note.id, to_addr=user.email))
-    after_commit(_wake)
+    after_commit(_wake, kind in DELAYED_KINDS)
     return True
 
 
@@ -59,7 +59,7 @@ def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
     ]
     if rows:
         db.session.execute(sa.insert(MailOutbox), rows)
-        after_commit(_wake)
+        after_commit(_wake, all(row["kind"] in DELAYED_KINDS for row in rows))
     return len(rows)
 
 
@@ -94,7 +94,7 @@ def queue_written(
     return row is not None
 
 
-def _wake() -> None:
+def _wake(delayed: bool = False) -> None:
     from forum.mail import sender
 
-    sender.wake()
+    sender.wake(delayed)

@@ -16,6 +16,10 @@ DEFAULTS = {
     "digest": "weekly",
 }
 
+# Immediate emails about posts wait MAIL_NOTIFY_DELAY_SECONDS, grouped per reader and idea, and are dropped
+# once the reader has read them on the site (forum/mail/sender.py); flags go at once.
+DELAYED_KINDS = ("mention", "reply", "official_reply")
+
 # Which email preference governs each kind of in-app notification.
 NOTIFICATION_KINDS = {
     "mention": "mention",

@@ -15,6 +15,7 @@ from flask import Flask
 from forum.extensions import db
 from forum.leases import run_leased, start_leased_job
 from forum.mail.digest import CADENCES, Result, Schedule, send_digests
+from forum.mail.links import MailSite
 
 LEASE_NAME = "mail_digest"
 FIRST_DELAY = 60
@@ -38,12 +39,12 @@ def run_scheduled_digests(app: Flask, holder: str, interval: int, now: datetime 
 
 
 def _digests(app: Flask) -> Callable[[datetime], list[Result]]:
-    schedule = Schedule.from_config(app.config)
+    schedule, site = Schedule.from_config(app.config), MailSite.from_config(app.config)
 
     def run(now: datetime) -> list[Result]:
         results = []
         for cadence in CADENCES:
-            results.append(send_digests(now, cadence, schedule))
+            results.append(send_digests(now, cadence, schedule, site))
             db.session.commit()  # each cadence on its own: a failure in one keeps the others sent
         return results
 

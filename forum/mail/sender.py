@@ -1,20 +1,23 @@
 """Deliver the outbox: after commits, off the request, retrying failures with backoff.
 
 Each process runs one sender thread (a greenlet under gunicorn's gevent worker), woken after every
-commit that queued mail and polling every MAIL_POLL_SECONDS for retries and for rows another
-process queued. A sender claims a row by moving its `next_attempt_at` forward in one conditional
-UPDATE, so two processes never send the same row at once; if a sender dies mid-send, the claim runs
-out and another sends it (a rare duplicate, never a loss). A failed attempt waits
-MAIL_RETRY_SECONDS * 2^(attempts-1) (at most an hour) and is tried again, for as long as it takes;
-only an address the server refuses outright is given up (kept, marked failed). With MAIL_SYNC
-(tests) the same code runs inline right after the commit.
+commit that queued mail that is due at once and polling every MAIL_POLL_SECONDS for retries and for
+rows another process queued. An email about a post (reply, mention, official response) waits
+MAIL_NOTIFY_DELAY_SECONDS, as Discourse does: the reader's later ones on the same idea join it in one
+email, and those read on the site meanwhile are dropped. A sender claims rows by moving their
+`next_attempt_at` forward in one conditional UPDATE, so two processes never send the same row at
+once; if a sender dies mid-send, the claim runs out and another sends it (a rare duplicate, never a
+loss). A failed attempt waits MAIL_RETRY_SECONDS * 2^(attempts-1) (at most an hour) and is tried
+again, for as long as it takes; only an address the server refuses outright is given up (kept,
+marked failed). With MAIL_SYNC (tests) the same code runs inline right after the commit.
 """
 
 from __future__ import annotations
 
 import smtplib
 import threading
-from datetime import UTC, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -23,7 +26,9 @@ import sqlalchemy.orm as so
 from flask import Flask, current_app
 
 from forum.extensions import db
-from forum.mail.compose import write_notification
+from forum.mail.compose import write_notification, write_notifications
+from forum.mail.links import MailSite
+from forum.mail.preferences import DELAYED_KINDS
 from forum.models import MailOutbox, Notification, utcnow
 
 BATCH = 50
@@ -66,83 +71,167 @@ def backoff(attempts: int, base: float) -> float:
     return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
-def _claim(session: so.Session, now) -> list[int]:
-    """Take up to BATCH due rows for this sender; each is claimed by one conditional UPDATE."""
+@dataclass
+class _Email:
+    """One email of a batch: its outbox row, the rows folded into it, and how sending it went."""
+
+    row: MailOutbox
+    folded: list[MailOutbox] = field(default_factory=list)
+    error: Exception | None = None
+
+
+def _held_since(now: datetime, delay: float):
+    """Rows about a post queued after this moment still wait: more replies may join them, or the reader may
+    read them on the site first (Discourse's email window)."""
+    return now - timedelta(seconds=delay)
+
+
+def _due(now: datetime, delay: float):
+    held = sa.and_(MailOutbox.kind.in_(DELAYED_KINDS), MailOutbox.created_at > _held_since(now, delay))
+    return sa.and_(MailOutbox.sent_at.is_(None), ~MailOutbox.failed, MailOutbox.next_attempt_at <= now, ~held)
+
+
+def _claim(session: so.Session, now: datetime, delay: float) -> list[int]:
+    """Take up to BATCH due rows, and every waiting row that will share an email with one of them, in one
+    conditional UPDATE; commits the claim (another sender skips claimed rows until CLAIM_SECONDS run out)."""
     due = session.execute(
-        sa.select(MailOutbox.id, MailOutbox.next_attempt_at)
-        .where(MailOutbox.sent_at.is_(None), ~MailOutbox.failed, MailOutbox.next_attempt_at <= now)
+        sa.select(MailOutbox.id, MailOutbox.user_id, MailOutbox.kind, Notification.idea_id)
+        .outerjoin(Notification, Notification.id == MailOutbox.notification_id)
+        .where(_due(now, delay))
         .order_by(MailOutbox.next_attempt_at, MailOutbox.id)
         .limit(BATCH)
     ).all()
-    claimed = []
-    until = now + timedelta(seconds=CLAIM_SECONDS)
-    for row_id, seen in due:
-        taken = session.execute(
-            sa.update(MailOutbox)
-            .where(MailOutbox.id == row_id, MailOutbox.next_attempt_at == seen, MailOutbox.sent_at.is_(None))
-            .values(next_attempt_at=until)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken:
-            claimed.append(row_id)
+    if not due:
+        return []
+    ids = {row.id for row in due}
+    groups = {(row.user_id, row.kind, row.idea_id) for row in due if row.kind in DELAYED_KINDS and row.idea_id}
+    if groups:
+        # Later replies on the same idea for the same reader ride along in the first one's email.
+        waiting = session.execute(
+            sa.select(MailOutbox.id, MailOutbox.user_id, MailOutbox.kind, Notification.idea_id)
+            .join(Notification, Notification.id == MailOutbox.notification_id)
+            .where(
+                MailOutbox.sent_at.is_(None),
+                ~MailOutbox.failed,
+                MailOutbox.subject.is_(None),
+                MailOutbox.user_id.in_({user_id for user_id, _, _ in groups}),
+                MailOutbox.kind.in_(DELAYED_KINDS),
+            )
+        ).all()
+        ids |= {row.id for row in waiting if (row.user_id, row.kind, row.idea_id) in groups}
+    claimed = session.scalars(
+        sa.update(MailOutbox)
+        .where(MailOutbox.id.in_(ids), MailOutbox.sent_at.is_(None), MailOutbox.next_attempt_at <= now)
+        .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+        .returning(MailOutbox.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     session.commit()
-    return claimed
+    return sorted(claimed)
 
 
-def _write(session: so.Session, row: MailOutbox) -> None:
-    """Write an immediate email from its notification, once; retries send the same text."""
-    note = session.get(Notification, row.notification_id) if row.notification_id else None
-    if note is None:
-        row.subject, row.text_body, row.html_body = "PSI Forum", "", ""
-        return
-    written = write_notification(session, note, row.kind)
+def _batch(session: so.Session, ids: list[int], site: MailSite) -> tuple[list[_Email], list[MailOutbox]]:
+    """Write the claimed rows' emails, reading only: one email per reader, kind and idea for replies and
+    mentions, and none for notifications the reader has already read. Returns the emails and the rows that
+    need no email at all."""
+    rows = session.scalars(sa.select(MailOutbox).where(MailOutbox.id.in_(ids)).order_by(MailOutbox.id)).all()
+    note_ids = [row.notification_id for row in rows if row.notification_id and row.subject is None]
+    notes = {
+        note.id: note
+        for note in session.scalars(
+            sa.select(Notification)
+            .where(Notification.id.in_(note_ids))
+            .options(so.joinedload(Notification.user), so.joinedload(Notification.idea))
+        )
+    }
+    emails: list[_Email] = []
+    unneeded: list[MailOutbox] = []
+    groups: dict[tuple, list[MailOutbox]] = {}
+    for row in rows:
+        note = notes.get(row.notification_id)
+        if row.subject is not None:  # written before: a retry sends the same message
+            emails.append(_Email(row))
+        elif note is None:
+            unneeded.append(row)  # its notification is gone
+        elif note.read_at is not None:
+            unneeded.append(row)  # read on the site while the email waited
+        elif row.kind in DELAYED_KINDS and note.idea_id:
+            groups.setdefault((row.user_id, row.kind, note.idea_id), []).append(row)
+        else:
+            emails.append(_Email(row))
+            _write(session, row, [note], site)
+    for group in groups.values():
+        first, *rest = group
+        emails.append(_Email(first, folded=rest))
+        _write(session, first, [notes[row.notification_id] for row in group], site)
+    return emails, unneeded
+
+
+def _write(session: so.Session, row: MailOutbox, notes: list[Notification], site: MailSite) -> None:
+    """Write an immediate email from its notifications, once; retries send the same text."""
+    if len(notes) == 1:
+        written = write_notification(session, notes[0], row.kind, site)
+    else:
+        written = write_notifications(session, notes, row.kind, site)
     row.subject, row.text_body, row.html_body = written.subject[:300], written.text, written.html
     row.unsubscribe_url = written.unsubscribe
 
 
-def send_due(app: Flask | None = None) -> int:
-    """Send every due outbox row; returns how many were delivered."""
+def send_due(app: Flask | None = None, now: datetime | None = None) -> int:
+    """Send every due outbox row; returns how many emails were delivered.
+
+    Per batch, two transactions however many emails: the claim, and one that records what was sent (and
+    folds or drops the rows that need no email of their own). The emails are written and sent between them
+    holding no write lock; a crash before the second commit sends that batch again once its claim runs out
+    (a rare duplicate, never a loss).
+    """
     app = app or current_app._get_current_object()
     config = app.config
+    site = MailSite.from_config(config)
+    delay = float(config["MAIL_NOTIFY_DELAY_SECONDS"])
     sent = 0
     with app.app_context():
         while True:
-            with so.Session(db.engine, expire_on_commit=False) as session:
-                ids = _claim(session, utcnow())
+            with so.Session(db.engine, expire_on_commit=False) as session, session.no_autoflush:
+                ids = _claim(session, now or utcnow(), delay)
                 if not ids:
                     return sent
-                for row_id in ids:
-                    row = session.get(MailOutbox, row_id)
+                emails, unneeded = _batch(session, ids, site)
+                # End the reading transaction before talking to the mail server: on SQLite every transaction
+                # begins IMMEDIATE, holding the write lock the posts need. The rows keep their changes.
+                session.expunge_all()
+                session.rollback()
+                for email in emails:
                     try:
-                        if row.subject is None:
-                            _write(session, row)
-                            session.commit()
-                        deliver(build_message(row, config["MAIL_FROM"]), config)
-                    except smtplib.SMTPRecipientsRefused as exc:
-                        session.rollback()
-                        _failed(session, row, exc, permanent=True, base=config["MAIL_RETRY_SECONDS"])
-                        continue
+                        deliver(build_message(email.row, config["MAIL_FROM"]), config)
                     except Exception as exc:  # noqa: BLE001  (any failure is retried: nothing may be lost)
-                        session.rollback()
-                        _failed(session, row, exc, permanent=False, base=config["MAIL_RETRY_SECONDS"])
-                        continue
-                    row.sent_at = utcnow()
-                    row.attempts += 1
-                    session.commit()
-                    sent += 1
+                        email.error = exc
+                done = now or utcnow()
+                session.add_all([email.row for email in emails] + [r for e in emails for r in e.folded] + unneeded)
+                for email in emails:
+                    if email.error is None:
+                        email.row.sent_at = done
+                        email.row.attempts += 1
+                        sent += 1
+                    else:
+                        _failed(email.row, email.error, done, base=config["MAIL_RETRY_SECONDS"])
+                    for row in email.folded:
+                        session.delete(row)  # its notification is in the email above
+                for row in unneeded:
+                    session.delete(row)
+                session.commit()
             if len(ids) < BATCH:
                 return sent
 
 
-def _failed(session: so.Session, row: MailOutbox, exc: Exception, permanent: bool, base: float) -> None:
-    row = session.get(MailOutbox, row.id)
+def _failed(row: MailOutbox, exc: Exception, now: datetime, base: float) -> None:
     row.attempts += 1
     row.last_error = f"{type(exc).__name__}: {exc}"[:500]
-    if permanent:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):  # the address is refused for good
         row.failed = True
         current_app.logger.error("email %s to %s refused for good: %s", row.id, row.to_addr, row.last_error)
     else:
-        row.next_attempt_at = utcnow() + timedelta(seconds=backoff(row.attempts, base))
+        row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts, base))
         current_app.logger.warning(
             "email %s to %s failed (attempt %s), retrying at %s: %s",
             row.id,
@@ -151,7 +240,6 @@ def _failed(session: so.Session, row: MailOutbox, exc: Exception, permanent: boo
             row.next_attempt_at.isoformat(),
             row.last_error,
         )
-    session.commit()
 
 
 def pending(app: Flask | None = None) -> int:
@@ -176,6 +264,10 @@ class Sender:
     def wake(self) -> None:
         """Start the thread if needed and tell it there is mail."""
         self.event.set()
+        self.start()
+
+    def start(self) -> None:
+        """Start the thread if it is not running."""
         if self.thread is None or not self.thread.is_alive():
             with self.lock:
                 if self.thread is None or not self.thread.is_alive():
@@ -201,21 +293,28 @@ class Sender:
             self.event.wait(self._next_wait(poll))
 
     def _next_wait(self, poll: float) -> float:
-        """Sleep until the earliest retry is due, at most `poll` seconds."""
+        """Sleep until the earliest row is due (a retry, or an email about a post at the end of its wait), at
+        most `poll` seconds."""
+        delay = float(self.app.config["MAIL_NOTIFY_DELAY_SECONDS"])
+        now = utcnow()
         try:
             with self.app.app_context(), so.Session(db.engine) as session:
-                soonest = session.scalar(
-                    sa.select(sa.func.min(MailOutbox.next_attempt_at)).where(
-                        MailOutbox.sent_at.is_(None), ~MailOutbox.failed
-                    )
-                )
+                pending = sa.and_(MailOutbox.sent_at.is_(None), ~MailOutbox.failed)
+                held = sa.and_(MailOutbox.kind.in_(DELAYED_KINDS), MailOutbox.created_at > _held_since(now, delay))
+                released = session.scalar(sa.select(sa.func.min(MailOutbox.next_attempt_at)).where(pending, ~held))
+                waiting = session.scalar(sa.select(sa.func.min(MailOutbox.created_at)).where(pending, held))
         except Exception:  # noqa: BLE001  (the database may be briefly away: poll as usual)
             return poll
-        if soonest is None:
+        times = [_aware(released)] if released else []
+        if waiting:
+            times.append(_aware(waiting) + timedelta(seconds=delay))
+        if not times:
             return poll
-        if soonest.tzinfo is None:
-            soonest = soonest.replace(tzinfo=UTC)
-        return max(0.05, min(poll, (soonest - utcnow()).total_seconds()))
+        return max(0.05, min(poll, (min(times) - now).total_seconds()))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def sender_for(app: Flask) -> Sender:
@@ -237,8 +336,13 @@ def init_app(app: Flask) -> None:
             sender_for(app).wake()
 
 
-def wake() -> None:
-    """Ask the sender to look at the outbox now (after each commit that queued mail)."""
+def wake(delayed: bool = False) -> None:
+    """Ask the sender to look at the outbox now (after each commit that queued mail).
+
+    `delayed`: only emails about posts were queued. They wait MAIL_NOTIFY_DELAY_SECONDS, so the sender is
+    not woken for each post (at 100 posts a second that alone was a query storm); it wakes up when the
+    earliest is due, or at its next poll for one queued while it slept.
+    """
     app = current_app._get_current_object()
     if app.config.get("MAIL_SYNC"):
         try:
@@ -246,4 +350,8 @@ def wake() -> None:
         except Exception:
             app.logger.exception("mail sending failed; the outbox keeps the rows")
         return
-    sender_for(app).wake()
+    sender = sender_for(app)
+    if delayed and float(app.config["MAIL_NOTIFY_DELAY_SECONDS"]) > 0:
+        sender.start()
+    else:
+        sender.wake()

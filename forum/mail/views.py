@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from forum.extensions import csrf, db
 from forum.mail import digest, sender
-from forum.mail.links import read_unsubscribe_token
+from forum.mail.links import MailSite, read_unsubscribe_token
 from forum.mail.preferences import KINDS, update_preferences
 from forum.models import User, utcnow
 
@@ -30,7 +30,7 @@ def _kind_label(kind: str) -> str:
 @csrf.exempt  # the signed token is the proof; mail clients POST here without a form (RFC 8058)
 def unsubscribe(token: str):
     """GET shows one button; POST (the button, or a mail client's one-click) turns that email kind off."""
-    found = read_unsubscribe_token(token)
+    found = read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
     user = db.session.get(User, found[0]) if found else None
     if user is None or found[1] not in (*KINDS, "all"):
         abort(404)
@@ -57,7 +57,10 @@ def _parse_now(value: str | None) -> datetime:
 @click.option("--cadence", type=click.Choice(digest.CADENCES), default="weekly", show_default=True)
 def digest_command(now: str | None, cadence: str) -> None:
     """Send the digests due as of --now; running it again for the same period sends nothing more."""
-    result = digest.send_digests(_parse_now(now), cadence, digest.Schedule.from_config(current_app.config))
+    config = current_app.config
+    result = digest.send_digests(
+        _parse_now(now), cadence, digest.Schedule.from_config(config), MailSite.from_config(config)
+    )
     db.session.commit()
     delivered = sender.send_due(current_app._get_current_object())
     click.echo(f"{result.summary()}; {delivered} delivered")

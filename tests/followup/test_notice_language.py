@@ -8,6 +8,7 @@ from forum.extensions import db
 from forum.followup import flags
 from forum.lifecycle import service as lifecycle
 from forum.mail.compose import write_notification
+from forum.mail.links import MailSite
 from forum.notifications.text import from_params, render
 from tests.followup.helpers import FLAG_DUE, flag_of, notes, post, run_scan
 
@@ -35,7 +36,7 @@ def test_a_flag_email_to_a_bangla_reader_is_bangla_to_its_footer(app, tree, runn
     run_scan(runner, FLAG_DUE)
     (note,) = notes(tree["dist_senior"], "flag_raised")
     with app.test_request_context():
-        written = write_notification(db.session, note, "flag")
+        written = write_notification(db.session, note, "flag", MailSite.from_config(app.config))
     assert "এই ইমেইল বন্ধ করুন" in written.text and "সব ইমেইল সেটিংস" in written.text
     assert "Stop these emails" not in written.text and "All email settings" not in written.text
 
