@@ -27,21 +27,20 @@ def queue_for_notification(note: Notification, user: User) -> bool:
 def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
     """The bulk form of queue_for_notification for (notification id, user id, notification kind) rows.
 
-    Two reads (the users, their preferences) and one INSERT however many people a reply tells.
+    One read (the users and their preferences) and one INSERT however many people a reply tells.
     """
     wanted = [(nid, uid, NOTIFICATION_KINDS[kind]) for nid, uid, kind in notes if kind in NOTIFICATION_KINDS]
     if not wanted:
         return 0
     user_ids = list({uid for _, uid, _ in wanted})
-    users = dict(
-        db.session.execute(
-            sa.select(User.id, User.email).where(User.id.in_(user_ids), User.status == "active", User.email != "")
-        ).all()
-    )
-    prefs = {
-        p.user_id: p
-        for p in db.session.scalars(sa.select(EmailPreference).where(EmailPreference.user_id.in_(user_ids)))
-    }
+    # One read for the recipients' addresses and their preferences (a missing preference row: defaults).
+    found = db.session.execute(
+        sa.select(User.id, User.email, EmailPreference)
+        .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
+        .where(User.id.in_(user_ids), User.status == "active", User.email != "")
+    ).all()
+    users = {uid: email for uid, email, _ in found}
+    prefs = {uid: pref for uid, _, pref in found if pref is not None}
     now = utcnow()
     rows = [
         {

@@ -1,6 +1,7 @@
 """Saved searches, and notifying their owners when a new idea or comment matches.
 
-Matching runs once per new post, after its commit. It never scans every saved
+Matching runs after the commit, in the search worker (forum/search/worker.py), off the request:
+a burst of posts is matched in one pass. It never scans every saved
 search: each one that notifies has its query's terms in saved_search_terms, so
 a post is tested only against the saved searches that share a term with it
 (one indexed query), then exactly (every word, phrases in order, filters).
@@ -8,6 +9,7 @@ a post is tested only against the saved searches that share a term with it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -18,12 +20,14 @@ from forum.domain_errors import ValidationError
 from forum.effects import after_commit
 from forum.extensions import db
 from forum.models import Comment, Idea, SavedSearch, SavedSearchTerm, User
-from forum.notifications.service import notify
-from forum.search import service, text
+from forum.notifications.service import notify_many
+from forum.search import service, text, worker
 
 MAX_PER_USER = 100
 FILTER_KEYS = ("author", "office", "category")
 _NEW_POSTS = "forum_saved_search_new_posts"
+_QUEUE = "saved_search_queue"  # posts committed, not yet matched (app.extensions)
+_QUEUE_LOCK = threading.Lock()
 
 
 # Saving -------------------------------------------------------------------
@@ -132,8 +136,19 @@ def _drop(session: so.Session) -> None:
 
 
 def _match_after_commit(app: Flask, posts: list[tuple[str, int]]) -> None:
+    """Hand the committed posts to the search worker: matching is no part of the request that posted."""
     db.session.info.pop(_NEW_POSTS, None)
-    # A new app context has its own database session: the committed one can run no more SQL.
+    with _QUEUE_LOCK:
+        app.extensions.setdefault(_QUEUE, []).extend(posts)
+    worker.run_later(app, _match_queued, app)
+
+
+def _match_queued(app: Flask) -> None:
+    """Match every post queued so far (a burst of posts is one pass), in the worker's own app context."""
+    with _QUEUE_LOCK:
+        posts, app.extensions[_QUEUE] = app.extensions.get(_QUEUE, []), []
+    if not posts:
+        return
     with app.app_context():
         try:
             match_posts(posts)
@@ -152,30 +167,51 @@ def install() -> None:
         sa.event.listen(so.Session, "after_rollback", _drop)
 
 
-def _post_fields(kind: str, post_id: int) -> dict | None:
-    if kind == "idea":
-        post = db.session.get(Idea, post_id)
-        if post is None or post.is_deleted:
-            return None
-        idea, title, body, tags = post, post.title, post.body, [t.name for t in post.tags]
-    else:
-        post = db.session.get(Comment, post_id)
-        if post is None or post.is_deleted or post.idea.is_deleted:
-            return None
-        idea, title, body, tags = post.idea, "", post.body, []
-    title_terms, body_terms = text.terms(title), text.terms(body)
-    tag_terms = [t for tag in tags for t in text.terms(tag)]
-    reference = (idea.reference or "").lower() if kind == "idea" else ""
-    return {
-        "post": post,
-        "idea": idea,
-        "author_id": post.author_id,
-        "office": (idea.office.code if idea.office else "").lower(),
-        "category": idea.category_id,
-        "sequences": (title_terms, body_terms),
-        "terms": set(title_terms) | set(body_terms) | set(tag_terms) | ({reference} if reference else set()),
-        "reference": reference,
-    }
+def _posts_fields(posts: list[tuple[str, int]]) -> list[dict]:
+    """The searchable fields of each visible post, loaded in two queries (ideas, comments) for all of them."""
+    idea_ids = [post_id for kind, post_id in posts if kind == "idea"]
+    comment_ids = [post_id for kind, post_id in posts if kind == "comment"]
+    ideas = (
+        db.session.scalars(
+            sa.select(Idea).where(Idea.id.in_(idea_ids)).options(so.joinedload(Idea.office), so.selectinload(Idea.tags))
+        ).all()
+        if idea_ids
+        else []
+    )
+    comments = (
+        db.session.scalars(
+            sa.select(Comment)
+            .where(Comment.id.in_(comment_ids))
+            .options(so.joinedload(Comment.idea).joinedload(Idea.office))
+        ).all()
+        if comment_ids
+        else []
+    )
+    fields = []
+    for post in [*ideas, *comments]:
+        is_idea = isinstance(post, Idea)
+        idea = post if is_idea else post.idea
+        if post.is_deleted or idea.is_deleted:
+            continue
+        title = post.title if is_idea else ""
+        tags = [t.name for t in post.tags] if is_idea else []
+        title_terms, body_terms = text.terms(title), text.terms(post.body)
+        tag_terms = [t for tag in tags for t in text.terms(tag)]
+        reference = (idea.reference or "").lower() if is_idea else ""
+        fields.append(
+            {
+                "kind": "idea" if is_idea else "comment",
+                "post": post,
+                "idea": idea,
+                "author_id": post.author_id,
+                "office": (idea.office.code if idea.office else "").lower(),
+                "category": idea.category_id,
+                "sequences": (title_terms, body_terms),
+                "terms": set(title_terms) | set(body_terms) | set(tag_terms) | ({reference} if reference else set()),
+                "reference": reference,
+            }
+        )
+    return fields
 
 
 def _has_phrase(sequences: Iterable[list[str]], phrase: list[str]) -> bool:
@@ -206,37 +242,41 @@ def matches(saved: SavedSearch, fields: dict) -> bool:
 
 
 def match_posts(posts: Iterable[tuple[str, int]]) -> int:
-    """Notify the owners of the saved searches each new post matches; answers how many notices."""
+    """Notify the owners of the saved searches each new post matches; answers how many notices.
+
+    However many posts: one query for the posts, one for every saved search sharing a term with any of
+    them, then one INSERT of notifications per post that matched.
+    """
+    all_fields = [f for f in _posts_fields(list(dict.fromkeys(posts))) if f["terms"]]
+    if not all_fields:
+        return 0
+    terms = sorted({t[:200] for f in all_fields for t in f["terms"]})
+    searches: dict[int, SavedSearch] = {}
+    terms_of: dict[int, set[str]] = {}
+    for saved, term in db.session.execute(
+        sa.select(SavedSearch, SavedSearchTerm.term)
+        .join(SavedSearchTerm, SavedSearchTerm.saved_search_id == SavedSearch.id)
+        .where(SavedSearchTerm.term.in_(terms), SavedSearch.notify.is_(True))
+    ):
+        searches[saved.id] = saved
+        terms_of.setdefault(saved.id, set()).add(term)
     sent = 0
-    for kind, post_id in dict.fromkeys(posts):
-        fields = _post_fields(kind, post_id)
-        if fields is None or not fields["terms"]:
-            continue
-        sharing = sa.select(SavedSearchTerm.saved_search_id).where(
-            SavedSearchTerm.term.in_(sorted(t[:200] for t in fields["terms"]))
-        )
-        candidates = db.session.scalars(
-            sa.select(SavedSearch)
-            .where(
-                SavedSearch.id.in_(sharing),
-                SavedSearch.notify.is_(True),
-                SavedSearch.user_id != fields["author_id"],
-            )
-            .order_by(SavedSearch.id)
-        ).all()
-        notified: set[int] = set()
-        for saved in candidates:
-            if saved.user_id in notified or not matches(saved, fields):
+    for fields in all_fields:
+        post_terms = {t[:200] for t in fields["terms"]}
+        recipients: dict[int, tuple[str, str]] = {}
+        for saved_id in sorted(searches):
+            saved = searches[saved_id]
+            if saved.user_id == fields["author_id"] or saved.user_id in recipients:
                 continue
-            notified.add(saved.user_id)
+            if not terms_of[saved_id] & post_terms or not matches(saved, fields):
+                continue
             idea = fields["idea"]
-            what = "idea" if kind == "idea" else "comment on"
-            notify(
-                saved.user,
+            what = "idea" if fields["kind"] == "idea" else "comment on"
+            recipients[saved.user_id] = (
                 "saved_search",
-                idea,
                 f"New {what} “{idea.title}” matches your saved search “{saved.q}”",
-                comment=fields["post"] if kind == "comment" else None,
             )
-            sent += 1
+        comment = fields["post"] if fields["kind"] == "comment" else None
+        notify_many(recipients, fields["idea"], comment)
+        sent += len(recipients)
     return sent

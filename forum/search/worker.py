@@ -17,6 +17,7 @@ same code runs as a greenlet. In tests, SEARCH_SYNC drains inline on wake.
 
 from __future__ import annotations
 
+import collections
 import subprocess
 import sys
 import threading
@@ -189,6 +190,8 @@ class Indexer:
         self.stopping = False
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
+        # Work that follows a commit but is no part of the request (saved-search matching), run after a drain.
+        self.jobs: collections.deque[tuple[Callable[..., None], tuple]] = collections.deque()
 
     def wake(self) -> None:
         """Start the thread if needed and tell it there is work."""
@@ -209,9 +212,11 @@ class Indexer:
 
     def _run(self) -> None:
         poll = float(self.app.config.get("SEARCH_POLL_SECONDS", 10))
+        postgres = self.app.config.get("SEARCH_BACKEND") == "postgres"
         try:
             # An index written by an older version of the search module was replaced by an empty one.
-            if index.rebuild_needed(self.app.config["SEARCH_INDEX_DIR"]):
+            # (PostgreSQL has no index files: there this thread only runs the jobs that follow commits.)
+            if not postgres and index.rebuild_needed(self.app.config["SEARCH_INDEX_DIR"]):
                 self.app.logger.warning("search index layout changed: rebuilding it from the database")
                 if _gevent_patched():
                     # Whoosh's indexing processes (multiprocessing) block a gevent-patched process; the
@@ -234,12 +239,21 @@ class Indexer:
             self.event.clear()
             drained = 0
             try:
-                drained = drain(self.app)
+                drained = 0 if postgres else drain(self.app)
             except Exception:  # the index is rebuildable: log, keep the rows, retry on the next wake
                 self.app.logger.exception("search indexing failed; will retry")
+            self._run_jobs()
             if drained and spacing > 0 and not self.stopping:
                 time.sleep(spacing)  # a post after a quiet spell is still indexed at once
             self.event.wait(poll)
+
+    def _run_jobs(self) -> None:
+        while self.jobs:
+            fn, args = self.jobs.popleft()
+            try:
+                fn(*args)
+            except Exception:  # one failed job must not stop the thread
+                self.app.logger.exception("search worker job %s failed", getattr(fn, "__name__", fn))
 
 
 def indexer_for(app: Flask) -> Indexer:
@@ -261,6 +275,16 @@ def init_app(app: Flask) -> None:
         if not started and not app.config.get("SEARCH_SYNC") and app.config.get("SEARCH_BACKEND") != "postgres":
             started.append(True)
             wake()
+
+
+def run_later(app: Flask, fn: Callable[..., None], *args: object) -> None:
+    """Run fn(*args) in this process's search worker thread, off the request (inline with SEARCH_SYNC)."""
+    if app.config.get("SEARCH_SYNC"):
+        fn(*args)
+        return
+    indexer = indexer_for(app)
+    indexer.jobs.append((fn, args))
+    indexer.wake()
 
 
 def wake() -> None:
