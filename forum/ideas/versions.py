@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from forum.effects import after_commit_once
 from forum.extensions import db
-from forum.models import CacheVersion
+from forum.models import CacheVersion, Idea
 
 IDEA_LIST = "idea_list"
 
@@ -31,6 +31,13 @@ def version(name: str = IDEA_LIST) -> int:
 def idea_list_changed() -> None:
     """Queue: once this transaction commits, the idea list has a new version (once per transaction)."""
     after_commit_once(_bump, IDEA_LIST)
+
+
+def idea_changed(idea: Idea) -> None:
+    """Bump the idea's version (it keys the rendered-page cache) in SQL, so concurrent changes on PostgreSQL
+    each get their own number instead of overwriting one another; the idea list changes with it."""
+    idea.version = Idea.version + 1
+    idea_list_changed()
 
 
 def _bump(name: str) -> None:
