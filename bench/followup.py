@@ -43,8 +43,9 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.followup import report as reports  # noqa: E402
+from forum.followup.clocks import decision_days  # noqa: E402
 from forum.followup.rules import Rules  # noqa: E402
-from forum.followup.scan import decision_days, scan  # noqa: E402
+from forum.followup.scan import scan  # noqa: E402
 from forum.models import (  # noqa: E402
     Adoption,
     Category,

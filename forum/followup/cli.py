@@ -7,8 +7,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from forum.extensions import db
+from forum.followup.clocks import decision_days
 from forum.followup.rules import Rules
-from forum.followup.scan import decision_days, scan
+from forum.followup.scan import scan
 from forum.models import utcnow
 
 

@@ -16,7 +16,7 @@ from forum.domain_errors import Conflict, Forbidden, NotFound, ValidationError
 from forum.effects import after_commit
 from forum.extensions import db
 from forum.followup import report
-from forum.followup.scan import UNDECIDED
+from forum.followup.clocks import UNDECIDED
 from forum.followup.sql import lock_flags
 from forum.limits import NOTE_MAX
 from forum.models import FLAG_KINDS, Comment, Flag, FlagEvent, Idea, Office, User

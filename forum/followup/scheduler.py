@@ -10,8 +10,9 @@ from datetime import datetime
 
 from flask import Flask
 
+from forum.followup.clocks import decision_days
 from forum.followup.rules import Rules
-from forum.followup.scan import ScanResult, decision_days, scan
+from forum.followup.scan import ScanResult, scan
 from forum.leases import run_leased, start_leased_job
 
 LEASE_NAME = "followup_scan"

@@ -23,9 +23,9 @@ import sqlalchemy.orm as so
 from forum.accounts.service import office_by_code
 from forum.domain_errors import Forbidden, NotFound, ValidationError
 from forum.extensions import db
+from forum.followup.clocks import UNDECIDED as FOLLOWUP_UNDECIDED
 from forum.followup.flags import record_status_change
 from forum.followup.rules import OfficeTree
-from forum.followup.scan import UNDECIDED as FOLLOWUP_UNDECIDED
 from forum.ideas import versions
 from forum.models import (
     ADOPTION_STATUSES,

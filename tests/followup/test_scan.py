@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from forum.accounts import service as accounts
 from forum.extensions import db, socketio
-from forum.followup.scan import DIGEST_OVER, scan
+from forum.followup.notices import DIGEST_OVER
+from forum.followup.scan import scan
 from forum.ideas import service as ideas
 from forum.models import Flag, FlagEvent, Notification
 from tests.conftest import eventually
