@@ -13,6 +13,9 @@ from forum.extensions import db
 from forum.followup.calendar import WorkCalendar
 from forum.ideas import service as ideas
 from forum.impact import report as reports
+from forum.impact.exports import safe_cell
+from forum.impact.filters import parse_filters
+from forum.impact.queries import LocalDays
 from forum.lifecycle import service as lifecycle
 from forum.models import Idea, IdeaStatusChange, UTCDateTime
 
@@ -57,7 +60,7 @@ def story(world):
 
 
 def compute(**args) -> dict:
-    return reports.compute_report(reports.parse_filters({**RANGE, **args}))
+    return reports.compute_report(parse_filters({**RANGE, **args}))
 
 
 def test_working_days_match_the_follow_up_calendar():
@@ -182,8 +185,8 @@ def test_the_csv_has_a_bom_every_section_and_defuses_formulas(story, world, auth
 
 def test_safe_cell_quotes_every_formula_start():
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        assert reports.safe_cell(text) == "'" + text
-    assert reports.safe_cell("উদ্ভাবন") == "উদ্ভাবন" and reports.safe_cell(3) == 3
+        assert safe_cell(text) == "'" + text
+    assert safe_cell("উদ্ভাবন") == "উদ্ভাবন" and safe_cell(3) == 3
 
 
 def test_the_report_ranks_offices_never_people(story, world, api, auth, client):
@@ -208,9 +211,9 @@ def test_day_counts_use_local_working_days_in_the_follow_up_time_zone(world):
     idea = posted(world, "Posted late in the UTC evening", at=datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
     ideas.add_comment(idea, world["senior"], "Seen.", now=datetime(2026, 3, 5, 19, 0, tzinfo=UTC))
     db.session.commit()
-    assert reports.parse_filters(RANGE).timezone == "Asia/Dhaka"  # the default FOLLOWUP_TIMEZONE
+    assert parse_filters(RANGE).timezone == "Asia/Dhaka"  # the default FOLLOWUP_TIMEZONE
     assert compute()["working_days"]["post_to_answer"]["median"] == 3.0
-    in_utc = reports.compute_report(reports.parse_filters(RANGE, timezone="UTC"))
+    in_utc = reports.compute_report(parse_filters(RANGE, timezone="UTC"))
     assert in_utc["working_days"]["post_to_answer"]["median"] == 4.0
 
 
@@ -222,7 +225,7 @@ def test_the_range_and_the_months_are_local_days(world):
     assert compute(since="2026-04-01", until="2026-04-30")["totals"]["posted"] == 1
     months = {p["month"]: sum(p["stages"].values()) for p in compute()["stages_over_time"]}
     assert (months["2026-03"], months["2026-04"]) == (0, 1)
-    in_utc = reports.compute_report(reports.parse_filters(RANGE, timezone="UTC"))
+    in_utc = reports.compute_report(parse_filters(RANGE, timezone="UTC"))
     assert {p["month"]: sum(p["stages"].values()) for p in in_utc["stages_over_time"]}["2026-03"] == 1
 
 
@@ -240,7 +243,7 @@ def test_the_database_turns_moments_into_the_same_local_days_as_python(app, zone
         datetime(2009, 6, 19, 17, 30, tzinfo=UTC),
     ]
     zone = ZoneInfo(zone_name)
-    days = reports.LocalDays(zone, date(2008, 1, 1), date(2026, 12, 31))
+    days = LocalDays(zone, date(2008, 1, 1), date(2026, 12, 31))
     for moment in moments:
         day = db.session.scalar(sa.select(days.day(sa.literal(moment, UTCDateTime))))
         month = db.session.scalar(sa.select(days.month(sa.literal(moment, UTCDateTime))))

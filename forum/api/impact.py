@@ -5,10 +5,11 @@ from flask import request
 from forum.api import bp
 from forum.api.auth import roles_required
 from forum.impact import report as reports
+from forum.impact.filters import parse_filters
 
 
 @bp.get("/reports/impact")
 @roles_required("staff", "admin")
 def impact_report():
     """`since`, `until` (dates), `office` (a code: its subtree), `category`: stage counts, working-day percentiles."""
-    return reports.cached_report(reports.parse_filters(request.args))
+    return reports.cached_report(parse_filters(request.args))

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from forum.followup.calendar import WorkCalendar
 from forum.followup.rules import Rules
-from forum.impact.report import safe_cell
+from forum.impact.exports import safe_cell
 from forum.models import Flag
 
 _JUST_BEFORE = timedelta(microseconds=1)

@@ -6,29 +6,30 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from forum.auth import role_required
 from forum.domain_errors import ValidationError
 from forum.extensions import db
-from forum.impact import pdf
+from forum.impact import charts, exports, pdf
 from forum.impact import report as reports
+from forum.impact.filters import Filters, parse_filters
 from forum.models import Category, Office
 
 bp = Blueprint("impact", __name__, url_prefix="/followup/impact")
 
 
-def _filters() -> reports.Filters:
+def _filters() -> Filters:
     """The filters from the query string; a bad one is shown as a message and the defaults used."""
     try:
-        return reports.parse_filters(request.args)
+        return parse_filters(request.args)
     except ValidationError as exc:
         flash(exc.message, "error")
-        return reports.parse_filters({})
+        return parse_filters({})
 
 
-def _context(filters: reports.Filters) -> dict:
+def _context(filters: Filters) -> dict:
     report = reports.cached_report(filters)
     return {
         "report": report,
         "filters": filters,
-        "stage_chart": reports.stage_chart(report["stages_over_time"]),
-        "interval_chart": reports.interval_chart(report["working_days"]),
+        "stage_chart": charts.stage_chart(report["stages_over_time"]),
+        "interval_chart": charts.interval_chart(report["working_days"]),
     }
 
 
@@ -44,7 +45,7 @@ def page():
     )
 
 
-def _filename(filters: reports.Filters, ext: str) -> str:
+def _filename(filters: Filters, ext: str) -> str:
     return f"impact-{filters.since.isoformat()}-{filters.query()['until']}.{ext}"
 
 
@@ -53,7 +54,7 @@ def _filename(filters: reports.Filters, ext: str) -> str:
 def report_csv():
     filters = _filters()
     return Response(
-        reports.report_csv(reports.cached_report(filters)),
+        exports.report_csv(reports.cached_report(filters)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "csv")}"'},
     )
