@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from forum.accounts import service as accounts
 from forum.extensions import db
@@ -59,8 +60,21 @@ def story(world):
     return {"a": a, "b": b, "c": c, "d": d}
 
 
-def compute(**args) -> dict:
-    return reports.compute_report(parse_filters({**RANGE, **args}))
+def settings() -> reports.ReportSettings:
+    """The impact report's settings, read from the app's config as the page and the API read them."""
+    return reports.ReportSettings.from_config(current_app.config)
+
+
+def compute(timezone: str | None = None, **args) -> dict:
+    """The report over RANGE (or the dates given), in the follow-up zone unless `timezone` names another."""
+    report_settings = settings()
+    filters = parse_filters({**RANGE, **args}, timezone or report_settings.timezone)
+    return reports.compute_report(filters, report_settings.weekend)
+
+
+def test_the_report_settings_come_from_the_app_config():
+    config = {"FOLLOWUP_TIMEZONE": "Europe/London", "FOLLOWUP_WEEKEND": "sat,sun", "IMPACT_REPORT_CACHE_SECONDS": "0"}
+    assert reports.ReportSettings.from_config(config) == reports.ReportSettings("Europe/London", frozenset({5, 6}), 0.0)
 
 
 def test_working_days_match_the_follow_up_calendar():
@@ -205,15 +219,17 @@ def test_the_report_ranks_offices_never_people(story, world, api, auth, client):
 # Local days (FOLLOWUP_TIMEZONE) ----------------------------------------------------------------------------
 
 
-def test_day_counts_use_local_working_days_in_the_follow_up_time_zone(world):
+def test_day_counts_use_local_working_days_in_the_follow_up_time_zone(world, api):
     # Posted Sun 1 Mar 20:00 UTC = Mon 2 Mar 02:00 in Dhaka; answered Thu 5 Mar 19:00 UTC = Fri 6 Mar 01:00
     # in Dhaka, a weekend day. Local days: Tue, Wed, Thu = 3 working days; UTC days would give Mon-Thu = 4.
     idea = posted(world, "Posted late in the UTC evening", at=datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
     ideas.add_comment(idea, world["senior"], "Seen.", now=datetime(2026, 3, 5, 19, 0, tzinfo=UTC))
     db.session.commit()
-    assert parse_filters(RANGE).timezone == "Asia/Dhaka"  # the default FOLLOWUP_TIMEZONE
+    answer = api(world["staff"]).get("/reports/impact", query_string=RANGE).get_json()
+    assert answer["filters"]["timezone"] == "Asia/Dhaka"  # the default FOLLOWUP_TIMEZONE
+    assert answer["working_days"]["post_to_answer"]["median"] == 3.0
     assert compute()["working_days"]["post_to_answer"]["median"] == 3.0
-    in_utc = reports.compute_report(parse_filters(RANGE, timezone="UTC"))
+    in_utc = compute(timezone="UTC")
     assert in_utc["working_days"]["post_to_answer"]["median"] == 4.0
 
 
@@ -225,7 +241,7 @@ def test_the_range_and_the_months_are_local_days(world):
     assert compute(since="2026-04-01", until="2026-04-30")["totals"]["posted"] == 1
     months = {p["month"]: sum(p["stages"].values()) for p in compute()["stages_over_time"]}
     assert (months["2026-03"], months["2026-04"]) == (0, 1)
-    in_utc = reports.compute_report(parse_filters(RANGE, timezone="UTC"))
+    in_utc = compute(timezone="UTC")
     assert {p["month"]: sum(p["stages"].values()) for p in in_utc["stages_over_time"]}["2026-03"] == 1
 
 

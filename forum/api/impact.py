@@ -1,6 +1,6 @@
 """API: the impact report's figures (SPEC section 7), staff and admins only."""
 
-from flask import request
+from flask import current_app, request
 
 from forum.api import bp
 from forum.api.auth import roles_required
@@ -12,4 +12,5 @@ from forum.impact.filters import parse_filters
 @roles_required("staff", "admin")
 def impact_report():
     """`since`, `until` (dates), `office` (a code: its subtree), `category`: stage counts, working-day percentiles."""
-    return reports.cached_report(parse_filters(request.args))
+    settings = reports.ReportSettings.from_config(current_app.config)
+    return reports.cached_report(parse_filters(request.args, settings.timezone), settings)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from forum.domain_errors import ValidationError
 from forum.extensions import db
@@ -50,10 +50,10 @@ def _date(args, name: str, default: date) -> date:
         raise ValidationError(name, f"{name} must be a date like 2026-07-01") from None
 
 
-def parse_filters(args, today: date | None = None, timezone: str | None = None) -> Filters:
+def parse_filters(args: Mapping, timezone: str, today: date | None = None) -> Filters:
     """`since` and `until` (inclusive local dates; default the last twelve months), `office` (a code),
-    `category`. Dates are days in `timezone` (default: the app's FOLLOWUP_TIMEZONE)."""
-    timezone = zone(timezone or current_app.config.get("FOLLOWUP_TIMEZONE")).key
+    `category`. Dates are days in `timezone` (the app's FOLLOWUP_TIMEZONE: ReportSettings.timezone)."""
+    timezone = zone(timezone).key
     today = today or utcnow().astimezone(zone(timezone)).date()
     until = _date(args, "until", today) + timedelta(days=1)
     since = _date(args, "since", (until - timedelta(days=365)).replace(day=1))

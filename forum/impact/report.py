@@ -29,6 +29,8 @@ import bisect
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -49,6 +51,7 @@ from forum.impact.queries import (
     stages_over_time,
     totals,
 )
+from forum.localtime import zone
 from forum.models import IDEA_STATUSES, Holiday, Office, utcnow
 
 INTERVALS = ("post_to_answer", "answer_to_decision", "implemented_to_adoption")
@@ -81,9 +84,25 @@ class WorkingDays:
         return max(0, self.index(end) - self.index(start))
 
 
-def _calendar() -> WorkCalendar:
-    holidays = db.session.scalars(sa.select(Holiday.day))
-    return WorkCalendar(parse_weekend(current_app.config["FOLLOWUP_WEEKEND"]), holidays)
+@dataclass(frozen=True)
+class ReportSettings:
+    """The app settings the impact report reads, taken once at the edge (the page, the API)."""
+
+    timezone: str  # FOLLOWUP_TIMEZONE: the zone whose local days the filters and the months are
+    weekend: frozenset[int]  # FOLLOWUP_WEEKEND: the days the working-day intervals skip, with the holidays
+    cache_seconds: float = 60  # IMPACT_REPORT_CACHE_SECONDS; 0 turns the cache off
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> ReportSettings:
+        return cls(
+            timezone=zone(config.get("FOLLOWUP_TIMEZONE")).key,
+            weekend=parse_weekend(config["FOLLOWUP_WEEKEND"]),
+            cache_seconds=float(config.get("IMPACT_REPORT_CACHE_SECONDS", 60) or 0),
+        )
+
+
+def _calendar(weekend: frozenset[int]) -> WorkCalendar:
+    return WorkCalendar(weekend, db.session.scalars(sa.select(Holiday.day)))
 
 
 def _spread(values: list[int]) -> dict:
@@ -96,12 +115,13 @@ def _spread(values: list[int]) -> dict:
     }
 
 
-def compute_report(filters: Filters, now: datetime | None = None) -> dict:
-    """Every figure of the impact report for `filters` (see the module docstring)."""
+def compute_report(filters: Filters, weekend: frozenset[int], now: datetime | None = None) -> dict:
+    """Every figure of the impact report for `filters` (see the module docstring); intervals skip the
+    `weekend` days (FOLLOWUP_WEEKEND) and the holidays."""
     now = now or utcnow()
     tree = OfficeTree.load()
     where = idea_filter(filters, office_subtree(tree, filters.office))
-    days = WorkingDays(_calendar())
+    days = WorkingDays(_calendar(weekend))
     local = LocalDays.for_report(filters, now)
     waits: dict[str, list[int]] = {name: [] for name in INTERVALS}
     per_office: dict[int, dict[str, list[int]]] = defaultdict(lambda: {"answer": [], "decision": []})
@@ -175,30 +195,25 @@ _CACHE_KEY = "impact_report_cache"
 CACHE_ENTRIES = 32
 
 
-def cached_report(filters: Filters) -> dict:
-    """The report for these filters, recomputed at most once a minute per process (a bounded cache).
+def cached_report(filters: Filters, settings: ReportSettings) -> dict:
+    """The report for these filters, recomputed at most every `settings.cache_seconds` (a minute by
+    default) per process (a bounded cache).
 
     Staff change filters often; each combination keeps its own entry. "cached" says which it was.
     """
     app = current_app._get_current_object()
-    ttl = float(app.config.get("IMPACT_REPORT_CACHE_SECONDS", 60) or 0)
+    ttl = settings.cache_seconds
     if ttl <= 0:
-        return {**compute_report(filters), "cached": False}
+        return {**compute_report(filters, settings.weekend), "cached": False}
     store = app.extensions.setdefault(_CACHE_KEY, {"lock": threading.Lock(), "entries": {}})
     with store["lock"]:  # one computation at a time: concurrent first views wait instead of all computing
         entries = store["entries"]
         hit = entries.get(filters.key())
         if hit is not None and time.monotonic() - hit[0] < ttl:
             return {**hit[1], "cached": True}
-        report = compute_report(filters)
+        report = compute_report(filters, settings.weekend)
         entries[filters.key()] = (time.monotonic(), report)
         if len(entries) > CACHE_ENTRIES:
             oldest = min(entries, key=lambda k: entries[k][0])
             entries.pop(oldest)
     return {**report, "cached": False}
-
-
-def invalidate_cache() -> None:
-    store = current_app.extensions.get(_CACHE_KEY)
-    if store is not None:
-        store["entries"].clear()

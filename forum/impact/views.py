@@ -1,7 +1,7 @@
 """The impact report page beside the follow-up dashboard, and its CSV and PDF exports (staff and admins)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, render_template, request
 
 from forum.auth import role_required
 from forum.domain_errors import ValidationError
@@ -14,17 +14,21 @@ from forum.models import Category, Office
 bp = Blueprint("impact", __name__, url_prefix="/followup/impact")
 
 
-def _filters() -> Filters:
+def _settings() -> reports.ReportSettings:
+    return reports.ReportSettings.from_config(current_app.config)
+
+
+def _filters(settings: reports.ReportSettings) -> Filters:
     """The filters from the query string; a bad one is shown as a message and the defaults used."""
     try:
-        return parse_filters(request.args)
+        return parse_filters(request.args, settings.timezone)
     except ValidationError as exc:
         flash(exc.message, "error")
-        return parse_filters({})
+        return parse_filters({}, settings.timezone)
 
 
-def _context(filters: Filters) -> dict:
-    report = reports.cached_report(filters)
+def _context(filters: Filters, settings: reports.ReportSettings) -> dict:
+    report = reports.cached_report(filters, settings)
     return {
         "report": report,
         "filters": filters,
@@ -37,11 +41,12 @@ def _context(filters: Filters) -> dict:
 @role_required("staff", "admin")
 def page():
     """Ideas by stage over time, working-day percentiles, offices, most adopted ideas; filterable."""
+    settings = _settings()
     return render_template(
         "impact/report.html",
         offices=db.session.scalars(sa.select(Office).order_by(Office.name)).all(),
         categories=db.session.scalars(sa.select(Category).order_by(Category.name)).all(),
-        **_context(_filters()),
+        **_context(_filters(settings), settings),
     )
 
 
@@ -52,9 +57,10 @@ def _filename(filters: Filters, ext: str) -> str:
 @bp.get("/report.csv")
 @role_required("staff", "admin")
 def report_csv():
-    filters = _filters()
+    settings = _settings()
+    filters = _filters(settings)
     return Response(
-        exports.report_csv(reports.cached_report(filters)),
+        exports.report_csv(reports.cached_report(filters, settings)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "csv")}"'},
     )
@@ -63,8 +69,9 @@ def report_csv():
 @bp.get("/report.pdf")
 @role_required("staff", "admin")
 def report_pdf():
-    filters = _filters()
-    context = _context(filters)
+    settings = _settings()
+    filters = _filters(settings)
+    context = _context(filters, settings)
     office = db.session.scalar(sa.select(Office.name).where(Office.code == filters.office)) if filters.office else None
     category = db.session.get(Category, filters.category) if filters.category is not None else None
     html = render_template(
