@@ -54,7 +54,7 @@ def test_an_official_api_reply_to_a_followed_idea_takes_a_fixed_handful_of_state
     assert response.status_code == 201, response.get_data(as_text=True)
     # In the transaction: token+user+office, idea, idea counters, comment, search outbox row, followers,
     # all notifications, the recipients' addresses with their email preferences, all mail outbox rows (9).
-    # After the commit, the idea list's version for the list cache, in its own short transaction (1).
+    # The idea list's version for the list cache (1): in the transaction on SQLite, after it on PostgreSQL.
     # Saved-search matching runs later in the search worker, off the request (patched out above).
     # With the PostgreSQL engine the search document itself is written in the transaction instead of an
     # outbox row: the comment's text, the document and its words (2 more).

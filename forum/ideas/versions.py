@@ -5,11 +5,13 @@ deleted, commented on, endorsed, moved to another status, renamed category). The
 (forum/ideas/cache.py) keys its entries on it, so every process serves a fresh list the moment any
 process commits a change: the counter is a database row, read once per list view.
 
-The bump runs after the commit, in its own short transaction: inside the change's transaction the
-counter row would be locked until that commit, serialising every writer on PostgreSQL behind it. A
+On PostgreSQL the bump runs after the commit, in its own short transaction: inside the change's
+transaction the counter row would be locked until that commit, serialising every writer behind it. A
 reader that sees the new counter also sees the committed change; one that read the old counter may
 cache the newer rows under the old key, which is harmless. A process that dies between the commit and
-the bump leaves the list stale for at most the cache's time-to-live.
+the bump leaves the list stale for at most the cache's time-to-live. On SQLite every write transaction
+already holds the one database lock, so the bump is part of the change's own transaction: no second
+transaction per post, and the change and its new version commit (or roll back) together.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from forum.extensions import db
 from forum.models import CacheVersion, Idea
 
 IDEA_LIST = "idea_list"
+_BUMPED = "forum_idea_list_bumped"  # session.info: the transaction that already bumped the list (SQLite)
 
 
 def version(name: str = IDEA_LIST) -> int:
@@ -29,8 +32,15 @@ def version(name: str = IDEA_LIST) -> int:
 
 
 def idea_list_changed() -> None:
-    """Queue: once this transaction commits, the idea list has a new version (once per transaction)."""
-    after_commit_once(_bump, IDEA_LIST)
+    """The idea list has a new version once this transaction commits (one bump per transaction)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        after_commit_once(_bump, IDEA_LIST)
+        return
+    session = db.session()  # the scoped session's current Session
+    transaction = session.get_transaction()
+    if session.info.get(_BUMPED) is not transaction:
+        session.info[_BUMPED] = transaction
+        _bump_in(session.connection(), IDEA_LIST)
 
 
 def idea_changed(idea: Idea) -> None:
@@ -42,8 +52,11 @@ def idea_changed(idea: Idea) -> None:
 
 def _bump(name: str) -> None:
     with db.engine.begin() as connection:
-        bumped = connection.execute(
-            sa.update(CacheVersion).where(CacheVersion.name == name).values(value=CacheVersion.value + 1)
-        ).rowcount
-        if not bumped:  # a database made with create_all() rather than the migration
-            connection.execute(sa.insert(CacheVersion).values(name=name, value=1))
+        _bump_in(connection, name)
+
+
+def _bump_in(connection: sa.Connection, name: str) -> None:
+    table = CacheVersion.__table__
+    bumped = connection.execute(sa.update(table).where(table.c.name == name).values(value=table.c.value + 1)).rowcount
+    if not bumped:  # a database made with create_all() rather than the migration
+        connection.execute(sa.insert(table).values(name=name, value=1))

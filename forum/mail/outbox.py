@@ -57,7 +57,7 @@ def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
         if uid in users and (getattr(prefs[uid], kind) if uid in prefs else DEFAULTS[kind]) == "immediate"
     ]
     if rows:
-        db.session.execute(sa.insert(MailOutbox), rows)
+        db.session.execute(sa.insert(MailOutbox.__table__), rows)  # plain INSERT: no ORM bookkeeping
         after_commit(_wake, all(row["kind"] in DELAYED_KINDS for row in rows))
     return len(rows)
 
