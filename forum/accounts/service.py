@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from forum.accounts.passwords import check_password_strength, dummy_check
 from forum.domain_errors import ValidationError
 from forum.extensions import db
+from forum.ideas import versions
 from forum.limits import LANGUAGES, OFFICE_NAME_MAX, PERSON_NAME_MAX
 from forum.live import broadcast
 from forum.localtime import is_zone
@@ -57,6 +58,8 @@ def create_office(code: str, name: str, parent_code: str | None = None) -> Offic
     parent = office_by_code(parent_code, "parent") if parent_code else None
     office = Office(code=code, name=name, parent=parent)
     db.session.add(office)
+    # The idea pages' panels name offices, people and whom an idea waits on (forum/ideas/versions.py).
+    versions.directory_changed()
     db.session.flush()
     return office
 
@@ -67,6 +70,7 @@ def update_office(office: Office, name: str, parent_code: str | None) -> Office:
     if parent is not None and (parent.id == office.id or office in parent.ancestors()):
         raise ValidationError("parent", "an office cannot sit below itself")
     office.parent = parent
+    versions.directory_changed()
     db.session.flush()
     return office
 
@@ -92,6 +96,7 @@ def create_user(
     )
     user.set_password(check_password_strength(password, email=email, name=name))
     db.session.add(user)
+    versions.directory_changed()  # a new senior contact
     db.session.flush()
     return user
 
@@ -167,6 +172,7 @@ def set_user_role(user: User, role: str, office_code: str | None = None) -> User
     user.role = role
     if office_code:
         user.office = office_by_code(office_code)
+    versions.directory_changed()
     db.session.flush()
     return user
 
@@ -179,6 +185,7 @@ def set_user_status(user: User, status: str) -> User:
         end_sessions(user)
         revoke_all_tokens(user)
     user.status = status
+    versions.directory_changed()  # senior contacts are the active ones
     db.session.flush()
     return user
 
@@ -214,6 +221,7 @@ def update_profile(  # noqa: PLR0913
         if digits not in ("", *DIGITS):
             raise ValidationError("digits", "digits must be bangla, latin or empty (the language's own)")
         user.digits = digits or None
+    versions.directory_changed()  # the panels name people
     db.session.flush()
     return user
 

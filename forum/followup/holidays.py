@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from forum.domain_errors import NotFound, ValidationError
 from forum.extensions import db
+from forum.ideas import versions
 from forum.limits import HOLIDAY_NAME_MAX
 from forum.models import Holiday
 from forum.validation import clean_text, id_or_404
@@ -32,6 +33,7 @@ def add_holiday(day: object, name: object) -> Holiday:
         raise ValidationError("day", f"{day.isoformat()} is already a holiday")
     holiday = Holiday(day=day, name=name)
     db.session.add(holiday)
+    versions.directory_changed()  # the idea pages' due dates move
     db.session.flush()
     return holiday
 
@@ -47,5 +49,6 @@ def get_holiday(holiday_id: object) -> Holiday:
 def remove_holiday(holiday: Holiday) -> Holiday:
     """Admins take a day off the list; the clocks count it as a working day again."""
     db.session.delete(holiday)
+    versions.directory_changed()
     db.session.flush()
     return holiday

@@ -11,7 +11,7 @@ from forum.extensions import db
 from forum.followup.answers import answering_offices, unrelated_official_replies
 from forum.followup.rules import OfficeTree, Rules, Schedule, changed_by_hand, is_tracked, load_calendar
 from forum.mentions.service import mentions_of
-from forum.models import Flag, Idea, Office, User
+from forum.models import Flag, FlagEvent, Idea, Office, User
 
 
 def senior_contacts(office_id: int) -> list[str]:
@@ -22,6 +22,23 @@ def senior_contacts(office_id: int) -> list[str]:
         .order_by(User.name)
     )
     return [f"{u.name}, {u.designation}" if u.designation else u.name for u in users]
+
+
+def flag_state(idea_id: int) -> tuple:
+    """What the panel reads of the idea's flag, in one row: it changes whenever the scan or staff touch the flag.
+
+    Every change to a flag (raised, escalated, assigned, resolved) writes an event, so the newest event's id
+    moves with it; the flag's own columns are read too, in case a change ever comes without one.
+    """
+    newest_event = (
+        sa.select(sa.func.max(FlagEvent.id)).where(FlagEvent.flag_id == Flag.id).correlate(Flag).scalar_subquery()
+    )
+    row = db.session.execute(
+        sa.select(Flag.id, Flag.level, Flag.status, Flag.assigned_office_id, Flag.level_since, newest_event).where(
+            Flag.idea_id == idea_id, Flag.kind == "unanswered"
+        )
+    ).one_or_none()
+    return tuple(row) if row is not None else ()
 
 
 def waiting_on(idea: Idea, rules: Rules) -> dict | None:

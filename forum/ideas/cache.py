@@ -167,6 +167,76 @@ def rendered(idea: Idea) -> RenderedIdea:
     return page
 
 
+@dataclass(frozen=True)
+class WaitingPanel:
+    """The follow-up panel as every viewer sees it, and the flag staff get a link to."""
+
+    html: Markup
+    flag_id: int | None
+
+
+def waiting_panel(idea: Idea, depends_on: Hashable, state: Callable[[], dict | None]) -> WaitingPanel:
+    """The idea page's follow-up panel, rendered only when what it shows may have changed.
+
+    `depends_on` is what the panel reads besides the idea: its flag's state (the scan and staff change it
+    in other processes) and the directory's version (offices, people, holidays), both read from the
+    database on every view. `state` (forum/followup/waiting.py waiting_on) runs only on a miss.
+    """
+    key = ("waiting", idea.id, idea.version, depends_on, *_reader(), request.script_root)
+    cache = _cache()
+    panel = cache.get(key)
+    if panel is None:
+        waiting = state()
+        template = current_app.jinja_env.get_template("ideas/_waiting.html")
+        flag = waiting["flag"] if waiting else None
+        # Safe: an autoescaped template.
+        html = Markup(template.render(idea=idea, waiting=waiting))  # nosec B704
+        panel = WaitingPanel(html=html, flag_id=flag.id if flag is not None else None)
+        cache.set(key, panel)
+    return panel
+
+
+@dataclass(frozen=True)
+class LifecyclePanel:
+    """The lifecycle panel as every viewer sees it, cut where an adoption's update form may go."""
+
+    # (html, adoption id) ..., (html, None): the form for that adoption goes after its html.
+    parts: tuple[tuple[Markup, int | None], ...]
+    # (adoption id, office id) of each adoption: who may update which is decided per viewer.
+    adoptions: tuple[tuple[int, int], ...]
+
+
+def _adoption_slot(adoption_id: int) -> Markup:
+    # Safe: our marker around an int.
+    return Markup(f"<!--{_MARK}:adoption:{int(adoption_id)}-->")  # nosec B704
+
+
+_SLOT_RE = re.compile(rf"<!--{_MARK}:adoption:(\d+)-->")
+
+
+def lifecycle_panel(idea: Idea, directory: int, state: Callable[[], dict]) -> LifecyclePanel:
+    """The idea page's lifecycle panel, rendered only when the idea or the directory has changed.
+
+    Every move and adoption bumps the idea's version; office and people's names are in the directory's.
+    `state` (forum/lifecycle/views.py shared_state) runs only on a miss.
+    """
+    key = ("lifecycle", idea.id, idea.version, directory, *_reader(), request.script_root)
+    cache = _cache()
+    panel = cache.get(key)
+    if panel is None:
+        shared = state()
+        template = current_app.jinja_env.get_template("ideas/_lifecycle_shared.html")
+        html = template.render(idea=idea, lifecycle=shared, adoption_form_slot=_adoption_slot)
+        pieces = _SLOT_RE.split(html)
+        # Safe: pieces of an autoescaped template's output.
+        parts = [(Markup(pieces[i]), int(pieces[i + 1])) for i in range(0, len(pieces) - 1, 2)]  # nosec B704
+        parts.append((Markup(pieces[-1]), None))  # nosec B704
+        adoptions = tuple((a.id, a.office_id) for a in shared["adoptions"])
+        panel = LifecyclePanel(parts=tuple(parts), adoptions=adoptions)
+        cache.set(key, panel)
+    return panel
+
+
 def rendered_list(filters: Hashable, render: Callable[[], dict[str, Any]]) -> Markup:
     """The idea list's content for these filters (and page), rendered only when the list has changed.
 

@@ -68,6 +68,7 @@ def update_category(category: Category, name: str, office_code: str | None) -> C
     category.name = name
     category.office = office_by_code(office_code) if office_code else None
     versions.idea_list_changed()  # rows name their category
+    versions.directory_changed()  # its owner answers for its ideas (the follow-up panel)
     db.session.flush()
     return category
 

@@ -3,7 +3,8 @@
 The idea list's version changes whenever an idea changes in a way a list row shows (posted, edited,
 deleted, commented on, endorsed, moved to another status, renamed category). The list page's cache
 (forum/ideas/cache.py) keys its entries on it, so every process serves a fresh list the moment any
-process commits a change: the counter is a database row, read once per list view.
+process commits a change: the counter is a database row, read once per list view. The directory's
+version (offices, people, category owners, holidays) keys the idea page's follow-up and lifecycle panels.
 
 On PostgreSQL the bump runs after the commit, in its own short transaction: inside the change's
 transaction the counter row would be locked until that commit, serialising every writer behind it. A
@@ -24,11 +25,20 @@ from forum.models import CacheVersion, Idea
 
 IDEA_LIST = "idea_list"
 _BUMPED = "forum_idea_list_bumped"  # session.info: the transaction that already bumped the list (SQLite)
+# The office tree, the people in it (names, roles, offices, status), the categories' owners and the
+# holidays: what the idea page's follow-up and lifecycle panels read besides the idea itself.
+DIRECTORY = "directory"
 
 
 def version(name: str = IDEA_LIST) -> int:
     """The current version of `name` (0 before its first change)."""
     return db.session.scalar(sa.select(CacheVersion.value).where(CacheVersion.name == name)) or 0
+
+
+def version_of(name: str) -> sa.ScalarSelect:
+    """`version(name)` as a subquery, to read it in the same statement as something else."""
+    value = sa.select(CacheVersion.value).where(CacheVersion.name == name).scalar_subquery()
+    return sa.func.coalesce(value, 0)
 
 
 def idea_list_changed() -> None:
@@ -48,6 +58,11 @@ def idea_changed(idea: Idea) -> None:
     each get their own number instead of overwriting one another; the idea list changes with it."""
     idea.version = Idea.version + 1
     idea_list_changed()
+
+
+def directory_changed() -> None:
+    """Queue: once this transaction commits, the directory (offices, people, category owners, holidays) changed."""
+    after_commit_once(_bump, DIRECTORY)
 
 
 def _bump(name: str) -> None:

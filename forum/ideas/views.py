@@ -7,10 +7,11 @@ from flask_login import current_user, login_required
 
 from forum.extensions import db
 from forum.followup.rules import Rules
-from forum.followup.waiting import waiting_on
+from forum.followup.waiting import flag_state, waiting_on
 from forum.forms import commit_action, commit_change
 from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
+from forum.ideas import versions
 from forum.ideas.forms import CommentForm, IdeaForm, StatusForm
 from forum.ideas.rendering import render_markdown
 from forum.ideas.serializers import comment_dict
@@ -87,7 +88,8 @@ def new():
 
 
 def _viewer_select() -> sa.Select:
-    """The idea, whether the viewer endorses and follows it, and the viewer's unread notifications: one row."""
+    """The idea, whether the viewer endorses and follows it, the viewer's unread notifications and the
+    directory's version (what the page's panels read besides the idea, forum/ideas/versions.py): one row."""
     user_id, idea_id = sa.bindparam("user_id"), sa.bindparam("idea_id")
     endorsed = sa.exists().where(Endorsement.user_id == user_id, Endorsement.idea_id == Idea.id)
     following = sa.exists().where(Follow.user_id == user_id, Follow.idea_id == Idea.id)
@@ -96,14 +98,15 @@ def _viewer_select() -> sa.Select:
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         .scalar_subquery()
     )
-    return sa.select(Idea, endorsed, following, unread).where(Idea.id == idea_id, Idea.deleted_at.is_(None))
+    directory = versions.version_of(versions.DIRECTORY)
+    return sa.select(Idea, endorsed, following, unread, directory).where(Idea.id == idea_id, Idea.deleted_at.is_(None))
 
 
 _VIEWER_SELECT: sa.Select | None = None  # built once: constructing it costs more than running it
 
 
-def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool]:
-    """A visible idea (or 404) with whether `user` endorses and follows it, in one query.
+def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool, int]:
+    """A visible idea (or 404) with whether `user` endorses and follows it and the directory's version, in one query.
 
     The viewer's unread-notification count rides along in the same row and goes to `g` for the page
     header (forum/__init__.py inject_globals): one round trip instead of four on every idea page view.
@@ -116,15 +119,19 @@ def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool]:
     if row is None:
         abort(404, "No such idea.")
     g.unread_notifications = row[3]
-    return row[0], bool(row[1]), bool(row[2])
+    return row[0], bool(row[1]), bool(row[2]), row[4]
 
 
 @bp.get("/ideas/<int:idea_id>")
 @login_required
 def show(idea_id: int):
     """An idea and its thread; the parts every viewer shares come from a cache keyed on the idea's version."""
-    idea, endorsed, following = _idea_for_viewer(idea_id, current_user)
+    idea, endorsed, following, directory = _idea_for_viewer(idea_id, current_user)
     shared = page_cache.rendered(idea)
+    rules = Rules.from_config(current_app.config)
+    # An answered idea's panel shows only the answer: its flag no longer matters.
+    flag = flag_state(idea.id) if idea.first_response_at is None else ()
+    lifecycle = page_cache.lifecycle_panel(idea, directory, lambda: lifecycle_views.shared_state(idea))
     return render_template(
         "ideas/show.html",
         idea=idea,
@@ -132,8 +139,8 @@ def show(idea_id: int):
         thread=shared.thread.for_viewer(current_user),
         endorsed=endorsed,
         following=following,
-        waiting=waiting_on(idea, Rules.from_config(current_app.config)),
-        lifecycle=lifecycle_views.page_state(idea, current_user),
+        waiting_panel=page_cache.waiting_panel(idea, (directory, flag), lambda: waiting_on(idea, rules)),
+        lifecycle=lifecycle_views.page_state(idea, current_user, lifecycle),
     )
 
 

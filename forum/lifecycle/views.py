@@ -5,19 +5,38 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from forum.extensions import db
 from forum.forms import commit_change
 from forum.ideas import service as ideas
+from forum.ideas.cache import LifecyclePanel
 from forum.ideas.forms import AdoptForm, AdoptionStatusForm, StatusForm
 from forum.lifecycle import service as lifecycle
-from forum.models import Idea, User
+from forum.models import Idea, Office, User
 
 bp = Blueprint("lifecycle", __name__)
 
 
-def page_state(idea: Idea, user: User) -> dict:
-    """Everything the idea page's lifecycle panel shows, with the forms this viewer may use."""
+def shared_state(idea: Idea) -> dict:
+    """What the idea page's lifecycle panel shows every viewer: what came of it, its history, where it has spread."""
     history = lifecycle.history(idea)
     adoptions = lifecycle.adoptions(idea)
+    seen = {c.status for c in history}
+    outcome = {
+        "answered": idea.first_response_at is not None,
+        "piloted": "piloting" in seen,
+        "implemented": bool(seen & {"implemented", "replicated"}),
+        "adopted_by": len({a.office_id for a in adoptions if a.status != "dropped"}),
+    }
+    return {
+        "history": history,
+        "adoptions": adoptions,
+        "spread": lifecycle.spread_tree(idea, adoptions) if adoptions else [],
+        "outcome": outcome,
+    }
+
+
+def page_state(idea: Idea, user: User, shared: LifecyclePanel) -> dict:
+    """The lifecycle panel for this viewer: the shared panel (cached) and the forms this viewer may use."""
     status_form = None
     if lifecycle.can_decide(idea, user):
         status_form = StatusForm(formdata=None, status=lifecycle.MOVES[idea.status][0])
@@ -32,19 +51,13 @@ def page_state(idea: Idea, user: User) -> dict:
         if offices:
             adopt_form = AdoptForm(formdata=None, prefix="adopt")
             adopt_form.office.choices = [(o.code, o.name) for o in offices]
-    seen = {c.status for c in history}
-    outcome = {
-        "answered": idea.first_response_at is not None,
-        "piloted": "piloting" in seen,
-        "implemented": bool(seen & {"implemented", "replicated"}),
-        "adopted_by": len({a.office_id for a in adoptions if a.status != "dropped"}),
+    editable = {
+        adoption_id
+        for adoption_id, office_id in shared.adoptions
+        if lifecycle.can_adopt_for(user, db.session.get(Office, office_id))
     }
-    editable = {a.id for a in adoptions if lifecycle.can_adopt_for(user, a.office)}
     return {
-        "history": history,
-        "adoptions": adoptions,
-        "spread": lifecycle.spread_tree(idea, adoptions) if adoptions else [],
-        "outcome": outcome,
+        "shared": shared,
         "status_form": status_form,
         "adopt_form": adopt_form,
         "adoption_form": AdoptionStatusForm(formdata=None, prefix="adoption") if editable else None,
