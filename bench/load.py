@@ -560,6 +560,8 @@ def run(opts, during=None) -> dict:
             cpu=[(a - b) / elapsed for a, b in zip(cpu_after, cpu_before, strict=True)] if not faults else None,
         )  # fmt: skip
         print_report(report, opts)
+        if any(what.startswith("500") for _, _, what in outcome.error_times):
+            print_server_tracebacks(directory)
         return report
     finally:
         stop.set()
@@ -575,6 +577,14 @@ def run(opts, during=None) -> dict:
             print(f"kept: {directory} (server logs under site/)")
         else:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def print_server_tracebacks(directory: Path, most: int = 3) -> None:
+    """A 500 is a bug to find: print the last few tracebacks from the servers' logs (kept only until the end)."""
+    for log in sorted(directory.glob("site/*.log")):
+        blocks = log.read_text(errors="replace").split("Traceback (most recent call last):")[1:]
+        for block in blocks[-most:]:
+            print(f"--- traceback in {log.name} ---\nTraceback (most recent call last):{block[:3000]}")
 
 
 def compare(stack: Stack, outcome: Outcome, rooms: list[int], records: list[dict], actors) -> dict:
