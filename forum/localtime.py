@@ -73,28 +73,37 @@ def localtime(moment: datetime | None, fmt: str = "short", shared: bool = False)
 _BANGLA_DIGITS = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
 
 
+def digits_for(choice: str | None, locale: str) -> bool:
+    """Whether a reader whose setting is `choice` ("bangla", "latin", None) reading in `locale` gets Bangla digits."""
+    if choice:
+        return choice == "bangla"
+    return locale == "bn"
+
+
 def bangla_digits(shared: bool = False) -> bool:
     """Whether numbers and dates show in Bangla digits: the reader's setting, else on while reading in Bangla.
 
     `shared` fragments (cached for every viewer) follow the language alone.
     """
-    if not shared:
-        user = current_user
-        choice = getattr(user, "digits", None) if user and user.is_authenticated else None
-        if choice:
-            return choice == "bangla"
-    return str(get_locale() or "en") == "bn"
+    user = current_user
+    choice = getattr(user, "digits", None) if not shared and user and user.is_authenticated else None
+    return digits_for(choice, str(get_locale() or "en"))
 
 
-def digits(value: object, shared: bool = False) -> str:
-    """Template filter: the value's digits as the reader wants them (markup stays markup)."""
+def with_digits(value: object, bangla: bool) -> str:
+    """The value as text, its ASCII digits made Bangla digits when `bangla` (markup stays markup)."""
     if value is None:
         return ""
-    if not bangla_digits(shared):
+    if not bangla:
         return value if isinstance(value, str) else str(value)
     text = str(value).translate(_BANGLA_DIGITS)
     # Already markup: only ASCII digits became Bangla digits, which adds no markup.
     return Markup(text) if isinstance(value, Markup) else text  # nosec B704
+
+
+def digits(value: object, shared: bool = False) -> str:
+    """Template filter: the value's digits as the reader wants them."""
+    return with_digits(value, bangla_digits(shared))
 
 
 def timetag(moment: datetime | None, fmt: str = "short", relative: bool = False, shared: bool = False) -> Markup:

@@ -261,6 +261,26 @@ def test_the_weekly_digest_lists_ideas_waiting_on_the_office_overdue_first(world
     assert len(smtp_server.to("senior@x.gov")) == 1
 
 
+@pytest.mark.parametrize(
+    ("locale", "setting", "week", "count"),
+    [("bn", None, "২০২৬-১১-২২", "২"), ("bn", "latin", "2026-11-22", "2"), ("en", "bangla", "২০২৬-১১-২২", "২")],
+    ids=["bangla-by-default", "bangla-with-latin-digits", "english-with-bangla-digits"],
+)
+def test_a_digest_writes_dates_and_counts_in_the_digits_the_reader_chose(
+    world, make_user, smtp_server, runner, locale, setting, week, count
+):
+    _overdue_world(world, make_user)
+    world["senior"].locale, world["senior"].digits = locale, setting
+    db.session.commit()
+    smtp_server.messages.clear()
+    assert runner.invoke(args=["mail", "digest", "--now", "2026-11-30T09:00:00+06:00"]).exit_code == 0
+    [message] = smtp_server.to("senior@x.gov")
+    text, html = parts(message)
+    assert week in text and week in html  # the week's dates
+    other = "2" if count == "২" else "২"
+    assert count in message["Subject"] and other not in message["Subject"]  # "2 ideas are waiting"
+
+
 def test_a_summary_collects_the_kinds_set_to_daily_and_activity_on_followed_ideas(world, smtp_server, make_user):
     reader = make_user()
     update_preferences(reader, {"official_reply": "daily", "digest": "daily"})
@@ -463,6 +483,20 @@ def test_replies_on_one_idea_during_the_wait_arrive_as_one_email(app, world, smt
     assert all(f"Reply number {n} from the field" in text and f"Reply number {n}" in html for n in range(3))
     assert text.index("Reply number 0") < text.index("Reply number 2")  # oldest first
     assert message["List-Unsubscribe"].strip("<>") in text
+
+
+def test_the_count_of_grouped_replies_follows_the_digits_setting_and_the_title_stays_as_written(
+    app, world, smtp_server, waiting
+):
+    world["officer"].digits = "bangla"
+    db.session.commit()
+    idea = post_idea(world["officer"], world["land"], title="Form 26 online in 2027")
+    for n in range(3):
+        ideas.add_comment(idea, world["officer2"], f"Reply number {n}")
+        db.session.commit()
+    assert sender.send_due(app, now=waiting(WAIT + 5)) == 1
+    [message] = smtp_server.to("officer@x.gov")
+    assert message["Subject"] == "[PSI Forum] ৩ new replies on: Form 26 online in 2027"
     db.session.rollback()  # reading the title began a transaction; the sender must write
     assert sender.pending(app) == 0 and sender.send_due(app, now=waiting(WAIT * 10)) == 0
 

@@ -16,6 +16,7 @@ from forum.accounts.passwords import check_password_strength
 from forum.accounts.service import end_sessions, normalise_email, revoke_all_tokens
 from forum.domain_errors import ValidationError
 from forum.extensions import db
+from forum.localtime import digits_for, with_digits
 from forum.mail.compose import recipient_locale
 from forum.mail.links import MailSite, absolute_url
 from forum.mail.outbox import queue_written
@@ -72,7 +73,9 @@ def request_reset(email: object, site: MailSite, max_age: timedelta, now: dateti
     locale = recipient_locale(user, site.default_locale)
     with force_locale(locale):
         subject = _("Reset your PSI Forum password")
-        context = {"user": user, "link": link, "hours": hours, "subject": subject, "lang": locale}
+        bangla = digits_for(user.digits, locale)
+        context = {"user": user, "link": link, "hours": hours, "subject": subject, "lang": locale,
+                   "local_digits": lambda text: with_digits(text, bangla)}  # fmt: skip
         text = env.get_template("mail/password_reset.txt").render(**context)
         html = env.get_template("mail/password_reset.html").render(**context)
     return queue_written(user, MAIL_KIND, subject, text, html, None, f"{MAIL_KIND}:{user.id}:{now:%Y%m%d%H%M}")

@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from forum.localtime import format_local, zone
+from forum.localtime import digits_for, format_local, with_digits, zone
 from forum.mail.bodies import absolute_html, plain_text
 from forum.mail.links import MailSite, absolute_url, unsubscribe_url
 from forum.models import Comment, Flag, Notification, User
@@ -36,9 +36,10 @@ def render(site: MailSite, user: User, kind: str, template: str, subject: str, *
     """Render mail/<template>.txt and .html for `user`; `subject` is already translated."""
     unsubscribe = unsubscribe_url(site, user.id, kind)
     tz, locale = zone(user.timezone), recipient_locale(user, site.default_locale)
+    bangla = digits_for(user.digits, locale)  # the recipient's digits setting, as on the site
 
     def when(moment, fmt: str = "short") -> str:
-        return format_local(moment, tz, locale, fmt)
+        return with_digits(format_local(moment, tz, locale, fmt), bangla)
 
     base = site.base_url
     context.update(
@@ -50,6 +51,7 @@ def render(site: MailSite, user: User, kind: str, template: str, subject: str, *
         subject=subject,
         lang=locale,
         when=when,
+        local_digits=lambda text: with_digits(text, bangla),  # counts in phrases ("3 new comments")
         unsubscribe_url=unsubscribe,
         preferences_url=absolute_url(site, "accounts.profile", _anchor="email"),
         site_url=absolute_url(site, "ideas.index"),
@@ -136,14 +138,18 @@ def write_notifications(session: so.Session, notes: list[Notification], kind: st
                 }
             )
         title = idea.title if idea else ""
+        # The count in the reader's digits; the title (a mark until then) as its author wrote it.
+        mark = "\x00title\x00"
         if kind == "mention":
             subject = ngettext(
-                "%(num)d new mention in: %(title)s", "%(num)d new mentions in: %(title)s", len(notes), title=title
+                "%(num)d new mention in: %(title)s", "%(num)d new mentions in: %(title)s", len(notes), title=mark
             )
         else:
             subject = ngettext(
-                "%(num)d new reply on: %(title)s", "%(num)d new replies on: %(title)s", len(notes), title=title
+                "%(num)d new reply on: %(title)s", "%(num)d new replies on: %(title)s", len(notes), title=mark
             )
+        bangla = digits_for(user.digits, recipient_locale(user, site.default_locale))
+        subject = with_digits(subject, bangla).replace(mark, title)
         return render(
             site,
             user,

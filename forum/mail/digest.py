@@ -23,7 +23,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from forum.extensions import db
-from forum.localtime import zone
+from forum.localtime import digits_for, with_digits, zone
 from forum.mail.compose import recipient_locale, render
 from forum.mail.links import MailSite, absolute_url
 from forum.mail.outbox import queue_written
@@ -237,6 +237,9 @@ def _write(site, user, period, unsubscribe_kind, office_part, follow_part, note_
                 count,
                 office=user.office.name,
             )
+        subject = with_digits(
+            subject, digits_for(user.digits, recipient_locale(user, site.default_locale))
+        )  # the count, as on the site
     elif period.cadence == "weekly":
         subject = _("Your weekly summary")
     else:
