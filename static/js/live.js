@@ -224,6 +224,8 @@
     var li = document.getElementById("c" + c.id);
     if (li) li.scrollIntoView({ block: "nearest" });
   };
+  (window.PSI.pendingComments || []).forEach(window.PSI.showComment);
+  window.PSI.pendingComments = [];
 
   function onUpdated(data) {
     if (data.idea_id !== ideaId) return;

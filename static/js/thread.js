@@ -110,7 +110,9 @@
           if (PSI.draft) PSI.draft.clear(area);
           area.value = "";
           cancelReply();
+          // live.js starts after the load event: a comment posted before then waits for it.
           if (PSI.showComment) PSI.showComment(data.comment);
+          else (PSI.pendingComments = PSI.pendingComments || []).push(data.comment);
           return;
         }
         var message = (data.error && data.error.message) || t("error", "Something went wrong. Try again.");

@@ -288,4 +288,22 @@
       if (shown.length === 1) select.value = shown[0].value;
     });
   });
+
+  // What reading does not need (live updates, @-mentions, similar ideas, the Bengali font on an English page)
+  // starts after the load event, so on a slow link the page and its styles come first. Pages write those scripts inert,
+  // <script type="text/x-after-load" data-src="...">, and here each becomes a real one, run in page order.
+  function loadAfterLoad() {
+    document.documentElement.classList.add("bengali-font");  // see forum.css: English pages take it now
+    document.querySelectorAll('script[type="text/x-after-load"]').forEach(function (inert) {
+      var real = document.createElement("script");
+      Array.prototype.forEach.call(inert.attributes, function (a) {
+        if (a.name !== "type" && a.name !== "data-src") real.setAttribute(a.name, a.value);
+      });
+      real.async = false;  // page order: socket.io before live.js
+      real.src = inert.getAttribute("data-src");
+      inert.parentNode.replaceChild(real, inert);
+    });
+  }
+  if (document.readyState === "complete") loadAfterLoad();
+  else window.addEventListener("load", loadAfterLoad);
 })();

@@ -15,6 +15,10 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -147,6 +151,38 @@ class Site:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@dataclass
+class SiteWithUsers:
+    """A running site and its users, each known by a key ("officer", "senior" ...)."""
+
+    site: Site
+    url: str
+    run: str  # unique to this site: in every email address and name
+    emails: dict[str, str]
+    names: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, key: str) -> str:
+        """An API token of the user `key` (asked for once)."""
+        if key not in self.tokens:
+            self.tokens[key] = api_token(self.url, self.emails[key])
+        return self.tokens[key]
+
+
+@contextmanager
+def site_with_users(directory: Path, people: dict[str, tuple[str, str]]) -> Iterator[SiteWithUsers]:
+    """A started site (Site.create, Site.start) whose users are `people` {key: (name, role)}.
+
+    Each user's email is <key>.<run>@x.gov and their name ends with the run, so both are unique to this site.
+    """
+    run = uuid.uuid4().hex[:6]
+    emails = {key: f"{key}.{run}@x.gov" for key in people}
+    names = {key: f"{name} {run}" for key, (name, _role) in people.items()}
+    with Site(directory) as site:
+        site.create({emails[key]: (names[key], role) for key, (_name, role) in people.items()})
+        yield SiteWithUsers(site, site.start().url, run, emails, names)
 
 
 def api_token(base_url: str, email: str) -> str:

@@ -25,15 +25,17 @@ WATCH_JS = """
 window.__xss = [];
 window.__bad = [];
 window.__toasts = [];
-let armed = false;  // the page's own markup is parsed before DOMContentLoaded; watch what arrives after
-document.addEventListener("DOMContentLoaded", function () { armed = true; });
+// Watch what arrives after the page's own markup and scripts: the live scripts are added in the load event
+// (ui.js starts them then), so arm just after it.
+let armed = false;
+window.addEventListener("load", function () { setTimeout(function () { armed = true; }); });
 for (const name of ["alert", "confirm", "prompt", "print"]) {
   window[name] = function () { window.__xss.push(name + ":" + Array.from(arguments).join(",")); };
 }
 const URL_ATTRS = ["href", "src", "action", "formaction", "xlink:href", "data", "srcdoc", "background", "poster"];
-function inspect(node) {
+function inspect(node, deep) {
   if (!armed || node.nodeType !== 1) return;
-  for (const el of [node, ...node.querySelectorAll("*")]) {
+  for (const el of deep ? [node, ...node.querySelectorAll("*")] : [node]) {
     for (const attr of Array.from(el.attributes)) {
       const name = attr.name.toLowerCase();
       const value = attr.value.replace(/[\\s\\u0000-\\u001f]/g, "").toLowerCase();
@@ -50,8 +52,8 @@ function inspect(node) {
 }
 new MutationObserver(function (records) {
   for (const record of records) {
-    if (record.type === "attributes") inspect(record.target);
-    for (const node of record.addedNodes) inspect(node);
+    if (record.type === "attributes") inspect(record.target, false);  // a changed attribute: that element alone
+    for (const node of record.addedNodes) inspect(node, true);
   }
 }).observe(document, {subtree: true, childList: true, attributes: true});
 """
