@@ -6,13 +6,17 @@
   var script = document.getElementById("time-script");
   var tz = (script && script.getAttribute("data-tz")) || undefined;
   var lang = document.documentElement.lang || "en";
+  // The reader's digits setting (<html data-digits="bangla">, set by the server), whatever the language.
+  var digits = document.documentElement.getAttribute("data-digits") === "bangla" ? "beng" : "latn";
   var absolute, relative;
   try {
-    absolute = new Intl.DateTimeFormat(lang, {timeZone: tz, dateStyle: "medium", timeStyle: "short"});
+    absolute = new Intl.DateTimeFormat(lang, {timeZone: tz, dateStyle: "medium", timeStyle: "short", numberingSystem: digits});
   } catch (e) {
-    absolute = new Intl.DateTimeFormat(lang, {dateStyle: "medium", timeStyle: "short"});
+    absolute = new Intl.DateTimeFormat(lang, {dateStyle: "medium", timeStyle: "short", numberingSystem: digits});
   }
-  try { relative = new Intl.RelativeTimeFormat(lang, {numeric: "auto"}); } catch (e) { relative = null; }
+  try {
+    relative = new Intl.RelativeTimeFormat(lang, {numeric: "auto", numberingSystem: digits});
+  } catch (e) { relative = null; }
   var STEPS = [["second", 60], ["minute", 60], ["hour", 24], ["day", 7]];
 
   function ago(ms) {

@@ -7,12 +7,10 @@ finds the idea by a Bangla word; staff see it counted on the dashboard. Every st
 test-artifacts/e2e/ and every phone step is checked for layout (nothing wider than the viewport).
 """
 
-import uuid
-
 import pytest
 
 from tests.browser.helpers import DESKTOP, PHONE, assert_fits, chart_text_overlaps, logged_in_page, shot
-from tests.browser.servers import PASSWORD, Site
+from tests.browser.servers import PASSWORD, site_with_users
 
 pytestmark = pytest.mark.browser
 
@@ -25,17 +23,9 @@ LIVE = 15_000  # ms: generous for a loaded 2-core machine; the page usually upda
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    run = uuid.uuid4().hex[:6]
-    users = {
-        f"admin.{run}@x.gov": (f"Admin {run}", "admin"),
-        f"secretary.{run}@x.gov": (f"সচিব {run}", "senior"),
-        f"staff.{run}@x.gov": (f"Staff {run}", "staff"),
-    }
-    with Site(tmp_path_factory.mktemp("e2e-site")) as site:
-        site.create(users)
-        admin, senior, staff = list(users)
-        yield {"url": site.start().url, "admin": admin, "senior": senior, "senior_name": users[senior][0],
-               "staff": staff, "run": run}  # fmt: skip
+    people = {"admin": ("Admin", "admin"), "secretary": ("সচিব", "senior"), "staff": ("Staff", "staff")}
+    with site_with_users(tmp_path_factory.mktemp("e2e-site"), people) as site:
+        yield site
 
 
 def _step(page, name: str, *, phone: bool = False) -> None:
@@ -51,7 +41,7 @@ def _in_bangla(page, url: str) -> None:
 
 
 def test_officer_idea_in_bangla_from_sign_up_to_official_answer(browser, server):
-    url, run = server["url"], server["run"]
+    url, run = server.url, server.run
     email, name = f"officer.{run}@x.gov", f"রহিমা খাতুন {run}"
 
     # 1. The officer asks for an account from a phone, in Bangla. A first try with a short password is refused
@@ -95,7 +85,7 @@ def test_officer_idea_in_bangla_from_sign_up_to_official_answer(browser, server)
     _step(officer, "04-login-awaiting-approval", phone=True)
 
     # 2. An admin approves the account from the waiting list (desktop).
-    admin = logged_in_page(browser, url, server["admin"], viewport=DESKTOP)
+    admin = logged_in_page(browser, url, server.emails["admin"], viewport=DESKTOP)
     admin.goto(f"{url}/admin/users?status=pending")
     row = admin.locator("tr", has_text=email)
     assert row.count() == 1
@@ -110,7 +100,7 @@ def test_officer_idea_in_bangla_from_sign_up_to_official_answer(browser, server)
 
     # 3. The secretary (a senior of the ministry) saves a search for the Bangla word, with notices on, and keeps
     #    the idea list open in a second browser context.
-    secretary = logged_in_page(browser, url, server["senior"], viewport=DESKTOP)
+    secretary = logged_in_page(browser, url, server.emails["secretary"], viewport=DESKTOP)
     _in_bangla(secretary, url)
     secretary.goto(f"{url}/search?q={WORD}")
     secretary.click("form.save-search [type=submit]")
@@ -171,7 +161,7 @@ def test_officer_idea_in_bangla_from_sign_up_to_official_answer(browser, server)
     _step(officer, "14-officer-sees-official-reply", phone=True)
     officer.click("#notification-bell")
     entry = officer.wait_for_selector("#notification-menu:not([hidden]) li.unread a", timeout=LIVE)
-    assert TITLE in entry.inner_text() and server["senior_name"] in entry.inner_text()
+    assert TITLE in entry.inner_text() and server.names["secretary"] in entry.inner_text()
     _step(officer, "15-officer-notification-menu", phone=True)
     # Opening the notice goes to the reply and reads it.
     entry.click()
@@ -193,7 +183,7 @@ def test_officer_idea_in_bangla_from_sign_up_to_official_answer(browser, server)
     phone_context.close()
 
     # 8. Staff see it on the dashboard: the category's row counts the idea, answered.
-    staff = logged_in_page(browser, url, server["staff"], viewport=DESKTOP)
+    staff = logged_in_page(browser, url, server.emails["staff"], viewport=DESKTOP)
     staff.goto(f"{url}/followup/")
     row = staff.locator("table.report tr", has_text="Land services").first
     cells = row.locator("td").all_inner_texts()

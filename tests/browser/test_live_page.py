@@ -1,76 +1,58 @@
 """The idea page updates itself: a real server, Debian's Chromium through Playwright, no reload."""
 
-import uuid
-
 import pytest
 import socketio as socketio_client
 
 from tests.browser.helpers import logged_in_page
-from tests.browser.servers import Site, api_post, api_token, csrf_token, login_session
+from tests.browser.servers import api_post, csrf_token, login_session, site_with_users
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    run = uuid.uuid4().hex[:6]
-    users = {
-        f"officer.{run}@x.gov": (f"Officer {run}", "officer"),
-        f"senior.{run}@x.gov": (f"Senior {run}", "senior"),
-        f"admin.{run}@x.gov": (f"Admin {run}", "admin"),
-    }
-    with Site(tmp_path_factory.mktemp("browser-site")) as site:
-        site.create(users)
-        url = site.start().url
-        officer, senior, admin = list(users)
-        yield {
-            "admin_email": admin,
-            "admin_name": users[admin][0],
-            "officer_name": users[officer][0],
-            "url": url,
-            "officer_email": officer,
-            "officer": api_token(url, officer),
-            "senior": api_token(url, senior),
-            "senior_email": senior,
-            "senior_name": users[senior][0],
-        }
+    people = {"officer": ("Officer", "officer"), "senior": ("Senior", "senior"), "admin": ("Admin", "admin")}
+    with site_with_users(tmp_path_factory.mktemp("browser-site"), people) as site:
+        yield site
 
 
 @pytest.fixture
 def page(browser, server):
-    page = logged_in_page(browser, server["url"], server["officer_email"])
+    page = logged_in_page(browser, server.url, server.emails["officer"])
     yield page
     page.context.close()
 
 
 @pytest.fixture
 def admin_page(browser, server):
-    page = logged_in_page(browser, server["url"], server["admin_email"])
+    page = logged_in_page(browser, server.url, server.emails["admin"])
     yield page
     page.context.close()
 
 
 def test_senior_reply_through_the_api_appears_live_with_the_official_mark(page, server):
-    idea = api_post(server["url"], server["officer"], "/ideas", {"title": "Live page idea", "body": "b", "category": 1})
-    page.goto(f"{server['url']}/ideas/{idea['id']}")
+    idea = api_post(
+        server.url, server.token("officer"), "/ideas", {"title": "Live page idea", "body": "b", "category": 1}
+    )
+    page.goto(f"{server.url}/ideas/{idea['id']}")
     page.evaluate("window.notReloaded = true")
 
     # The senior watches too, so the page shows them as a viewer: proof that the page's socket joined the room.
     watcher = socketio_client.Client(reconnection=False)
-    watcher.connect(server["url"], auth={"token": server["senior"]}, wait_timeout=10)
+    watcher.connect(server.url, auth={"token": server.token("senior")}, wait_timeout=10)
     try:
         assert watcher.call("join_idea", {"idea_id": idea["id"]}, timeout=5)["ok"]
-        page.wait_for_selector(f"#viewers:has-text('{server['senior_name']}')", timeout=10_000)
+        page.wait_for_selector(f"#viewers:has-text('{server.names['senior']}')", timeout=10_000)
 
         path = f"/ideas/{idea['id']}/comments"
         root = api_post(
-            server["url"], server["senior"], path, {"body": "We **will** do this <img src=x onerror=alert(1)>"}
+            server.url, server.token("senior"), path, {"body": "We **will** do this <img src=x onerror=alert(1)>"}
         )
-        reply = api_post(server["url"], server["senior"], path, {"body": "Reply in thread", "parent_id": root["id"]})
+        reply = api_post(server.url, server.token("senior"), path, {"body": "Reply in thread", "parent_id": root["id"]})
 
         item = page.wait_for_selector(f"#comments > li#c{root['id']}.comment.official", timeout=10_000)
         assert item.query_selector(".comment-head .pill.official").inner_text() == "Official response"
-        assert item.query_selector(".comment-head .author").inner_text() == server["senior_name"]
+        assert item.query_selector(".comment-head .author").inner_text() == server.names["senior"]
         assert item.query_selector(".comment-body strong").inner_text() == "will"
         assert item.query_selector("img[onerror]") is None
         nested = page.wait_for_selector(f"#c{root['id']} > ol.replies > li#c{reply['id']}", timeout=10_000)
@@ -86,11 +68,11 @@ def test_senior_reply_through_the_api_appears_live_with_the_official_mark(page, 
         assert page.is_visible("#followup-state #answered-note")
 
         # Edits and deletions through the page forms update the open page in place.
-        senior = login_session(server["url"], server["senior_email"])
-        form_token = csrf_token(senior.get(f"{server['url']}/ideas/{idea['id']}", timeout=10).text)
-        edit_url = f"{server['url']}/comments/{reply['id']}/edit"
+        senior = login_session(server.url, server.emails["senior"])
+        form_token = csrf_token(senior.get(f"{server.url}/ideas/{idea['id']}", timeout=10).text)
+        edit_url = f"{server.url}/comments/{reply['id']}/edit"
         senior.post(edit_url, data={"body": "Reply, *edited*", "csrf_token": form_token}, timeout=10)
-        senior.post(f"{server['url']}/comments/{root['id']}/delete", data={"csrf_token": form_token}, timeout=10)
+        senior.post(f"{server.url}/comments/{root['id']}/delete", data={"csrf_token": form_token}, timeout=10)
         page.wait_for_selector(f"#c{reply['id']} > .comment-body em:text('edited')", timeout=10_000)
         page.wait_for_selector(f"#c{root['id']}.removed > .comment-head em", timeout=10_000)
         assert page.query_selector(f"#c{root['id']} > .comment-body") is None
@@ -106,19 +88,19 @@ def test_senior_reply_through_the_api_appears_live_with_the_official_mark(page, 
 
 
 def test_own_comment_from_another_tab_arrives_with_edit_and_delete_and_the_count_follows(page, admin_page, server):
-    idea = api_post(server["url"], server["officer"], "/ideas", {"title": "Two tabs", "body": "b", "category": 1})
-    idea_url = f"{server['url']}/ideas/{idea['id']}"
+    idea = api_post(server.url, server.token("officer"), "/ideas", {"title": "Two tabs", "body": "b", "category": 1})
+    idea_url = f"{server.url}/ideas/{idea['id']}"
     page.goto(idea_url)
     admin_page.goto(idea_url)
     for tab in (page, admin_page):
         assert tab.inner_text("#comment-count") == "0 comments"
         tab.evaluate("window.notReloaded = true")
     # Each tab shows the other as a viewer: both sockets are in the room.
-    page.wait_for_selector(f"#viewers:has-text('{server['admin_name']}')", timeout=10_000)
-    admin_page.wait_for_selector(f"#viewers:has-text('{server['officer_name']}')", timeout=10_000)
+    page.wait_for_selector(f"#viewers:has-text('{server.names['admin']}')", timeout=10_000)
+    admin_page.wait_for_selector(f"#viewers:has-text('{server.names['officer']}')", timeout=10_000)
 
     # The senior's comment (through the API) arrives too, without controls for the officer.
-    other = api_post(server["url"], server["senior"], f"/ideas/{idea['id']}/comments", {"body": "Seen"})
+    other = api_post(server.url, server.token("senior"), f"/ideas/{idea['id']}/comments", {"body": "Seen"})
     page.wait_for_selector(f"#c{other['id']}", timeout=10_000)
     assert page.inner_text("#comment-count") == "1 comment"
     assert page.query_selector(f"#c{other['id']} .edit-comment") is None

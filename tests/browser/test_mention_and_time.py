@@ -1,42 +1,38 @@
 """The @-mention autocomplete driven by the keyboard, and "2 hours ago" times that keep up with the clock."""
 
 import time
-import uuid
 
 import pytest
 
 from tests.browser.helpers import logged_in_page
-from tests.browser.servers import Site, api_post, api_token
+from tests.browser.servers import api_post, site_with_users
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    run = uuid.uuid4().hex[:6]
-    users = {
-        f"officer.{run}@x.gov": (f"Officer {run}", "officer"),
-        f"nasrin.{run}@x.gov": (f"Nasrin {run}", "senior"),
-        f"nadia.{run}@x.gov": (f"Nadia {run}", "senior"),
+    people = {
+        "officer": ("Officer", "officer"),
+        "nasrin": ("Nasrin", "senior"),
+        "nadia": ("Nadia", "senior"),
+        "reader": ("Reader", "officer"),  # changes their digits setting
     }
-    with Site(tmp_path_factory.mktemp("mention-site")) as site:
-        site.create(users)
-        url = site.start().url
-        officer = next(iter(users))
-        yield {"url": url, "officer_email": officer, "officer": api_token(url, officer), "run": run}
+    with site_with_users(tmp_path_factory.mktemp("mention-site"), people) as site:
+        yield site
 
 
 @pytest.fixture
 def idea(server):
     return api_post(
-        server["url"], server["officer"], "/ideas", {"title": "Mentions and times", "body": "b", "category": 1}
+        server.url, server.token("officer"), "/ideas", {"title": "Mentions and times", "body": "b", "category": 1}
     )
 
 
 def test_typing_at_offers_people_in_a_listbox_that_arrows_move_through_and_enter_picks(browser, server, idea):
-    page = logged_in_page(browser, server["url"], server["officer_email"])
+    page = logged_in_page(browser, server.url, server.emails["officer"])
     try:
-        page.goto(f"{server['url']}/ideas/{idea['id']}")
+        page.goto(f"{server.url}/ideas/{idea['id']}")
         area = page.locator("form textarea[name=body]").first
         area.click()
         area.press_sequentially("Could you look at this @Na")
@@ -45,7 +41,7 @@ def test_typing_at_offers_people_in_a_listbox_that_arrows_move_through_and_enter
         options = listbox.locator("[role=option]")
         assert options.count() == 2
         names = options.all_inner_texts()
-        assert all(f"{n} {server['run']}" in " ".join(names) for n in ("Nasrin", "Nadia"))
+        assert all(f"{n} {server.run}" in " ".join(names) for n in ("Nasrin", "Nadia"))
         assert area.get_attribute("aria-controls") == listbox.get_attribute("id")
         assert area.get_attribute("aria-autocomplete") == "list"
         first, second = options.nth(0).get_attribute("id"), options.nth(1).get_attribute("id")
@@ -72,16 +68,39 @@ def test_typing_at_offers_people_in_a_listbox_that_arrows_move_through_and_enter
 def test_relative_times_read_in_the_users_language_and_keep_up_while_the_page_stays_open(
     browser, server, idea, lang, two, three
 ):
-    page = logged_in_page(browser, server["url"], server["officer_email"])
+    page = logged_in_page(browser, server.url, server.emails["officer"])
     try:
         # The page's clock starts two hours after the idea was posted; Playwright drives it (no sleeps).
         page.clock.install(time=time.time() + 2 * 3600 + 60)
-        page.goto(f"{server['url']}/ideas/{idea['id']}?lang={lang}")
+        page.goto(f"{server.url}/ideas/{idea['id']}?lang={lang}")
         posted = page.locator("article time[data-relative]").first
         assert two in posted.inner_text()
         if lang == "bn":
             assert "আগে" in posted.inner_text()  # "ago"
         page.clock.run_for(60 * 60 * 1000)  # an hour with the page open: time.js re-renders every 30 s
         assert three in posted.inner_text()
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "setting", "two", "other_digits"),
+    [("bn", "", "২", "0123456789"), ("bn", "latin", "2", "০১২৩৪৫৬৭৮৯"), ("en", "bangla", "২ hours ago", "0123456789")],
+    ids=["bangla-by-default", "bangla-with-latin-digits", "english-with-bangla-digits"],
+)
+def test_relative_times_follow_the_readers_digits_setting(browser, server, idea, lang, setting, two, other_digits):
+    page = logged_in_page(browser, server.url, server.emails["reader"])
+    try:
+        page.goto(f"{server.url}/profile")
+        page.select_option("select[name=locale]", lang)
+        page.select_option("select[name=digits]", setting)
+        page.click("main form:has(select[name=digits]) [type=submit]")
+        page.wait_for_selector(".flash")
+        page.clock.install(time=time.time() + 2 * 3600 + 60)
+        page.goto(f"{server.url}/ideas/{idea['id']}")
+        posted = page.locator("article time[data-relative]").first
+        shown, full = posted.inner_text(), posted.get_attribute("title")  # "2 hours ago", and the date as a tooltip
+        assert two in shown, shown
+        assert not any(d in shown + full for d in other_digits), (shown, full)
     finally:
         page.context.close()

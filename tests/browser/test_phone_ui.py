@@ -1,64 +1,54 @@
 """The forum on a 360 px phone and in a desktop window: layout, menu, filters, thread depth and the composer."""
 
-import uuid
-
 import pytest
 
 from tests.browser.helpers import PHONE, assert_fits, logged_in_page, shot
-from tests.browser.servers import Site, api_post, api_token
+from tests.browser.servers import api_post, site_with_users
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    run = uuid.uuid4().hex[:6]
-    users = {
-        f"officer.{run}@x.gov": (f"Officer {run}", "officer"),
-        f"senior.{run}@x.gov": (f"Senior Secretary {run}", "senior"),
-        f"admin.{run}@x.gov": (f"Admin {run}", "admin"),
-        f"staff.{run}@x.gov": (f"Staff {run}", "staff"),
+    people = {
+        "officer": ("Officer", "officer"),
+        "senior": ("Senior Secretary", "senior"),
+        "admin": ("Admin", "admin"),
+        "staff": ("Staff", "staff"),
     }
-    with Site(tmp_path_factory.mktemp("phone-site")) as site:
-        site.create(users)
-        url = site.start().url
-        officer, senior, admin, staff = list(users)
-        tokens = {
-            role: api_token(url, email)
-            for role, email in zip(("officer", "senior", "admin", "staff"), users, strict=True)
-        }
-        ideas = [
-            api_post(
-                url,
-                tokens["officer"],
-                "/ideas",
-                {"title": f"Phone idea {n} " + "long" * 12, "body": "b" * 50, "category": 1, "tags": ["one", "two"]},
-            )  # fmt: skip
-            for n in range(3)
-        ]
-        idea = ideas[-1]
-        path = f"/ideas/{idea['id']}/comments"
-        parent = None
-        for depth in range(6):  # a chain of replies six deep
-            role = "senior" if depth % 2 else "officer"
-            body = {"body": f"Depth {depth} " + "word " * 30}
-            if parent:
-                body["parent_id"] = parent
-            parent = api_post(url, tokens[role], path, body)["id"]
-        yield {"url": url, "idea": idea, "officer": officer, "senior": senior, "admin": admin, "staff": staff,
-               "tokens": tokens, "names": {e: n for e, (n, _r) in users.items()}}  # fmt: skip
+    with site_with_users(tmp_path_factory.mktemp("phone-site"), people) as site:
+        yield site
+
+
+@pytest.fixture(scope="module", autouse=True)
+def idea(server):
+    """Three ideas with long titles (the list has rows to lay out); the last has a chain of replies six deep."""
+    ideas = [
+        api_post(server.url, server.token("officer"), "/ideas",
+                 {"title": f"Phone idea {n} " + "long" * 12, "body": "b" * 50, "category": 1, "tags": ["one", "two"]})
+        for n in range(3)
+    ]  # fmt: skip
+    idea = ideas[-1]
+    path = f"/ideas/{idea['id']}/comments"
+    parent = None
+    for depth in range(6):
+        body = {"body": f"Depth {depth} " + "word " * 30}
+        if parent:
+            body["parent_id"] = parent
+        parent = api_post(server.url, server.token("senior" if depth % 2 else "officer"), path, body)["id"]
+    return idea
 
 
 @pytest.fixture
 def phone(browser, server):
-    page = logged_in_page(browser, server["url"], server["admin"], viewport=PHONE)
+    page = logged_in_page(browser, server.url, server.emails["admin"], viewport=PHONE)
     yield page
     page.context.close()
 
 
 @pytest.fixture
 def officer_phone(browser, server):
-    page = logged_in_page(browser, server["url"], server["officer"], viewport=PHONE)
+    page = logged_in_page(browser, server.url, server.emails["officer"], viewport=PHONE)
     yield page
     page.context.close()
 
@@ -67,17 +57,17 @@ PAGES = ["/", "/ideas/new", "/search?q=phone", "/notifications", "/profile", "/f
 
 
 @pytest.mark.parametrize("lang", ["en", "bn"])
-def test_no_page_scrolls_sideways_on_a_360px_phone(phone, server, lang):
-    phone.goto(f"{server['url']}/language/{lang}?next=/")
-    for path in [*PAGES, f"/ideas/{server['idea']['id']}"]:
-        response = phone.goto(server["url"] + path)
+def test_no_page_scrolls_sideways_on_a_360px_phone(phone, server, idea, lang):
+    phone.goto(f"{server.url}/language/{lang}?next=/")
+    for path in [*PAGES, f"/ideas/{idea['id']}"]:
+        response = phone.goto(server.url + path)
         assert response.ok, path
         shot(phone, f"phone-{lang}-{path.strip('/').replace('/', '-').split('?')[0] or 'list'}")
         assert_fits(phone, f"{path} ({lang})")
 
 
 def test_top_bar_collapses_into_a_menu_and_filters_hide_behind_a_toggle(phone, server):
-    phone.goto(server["url"] + "/")
+    phone.goto(server.url + "/")
     assert not phone.is_visible("#site-menu nav")
     assert phone.is_visible("#menu-toggle")
     # The first idea shows on the first screen, not below the filters.
@@ -93,30 +83,30 @@ def test_top_bar_collapses_into_a_menu_and_filters_hide_behind_a_toggle(phone, s
     shot(phone, "phone-filters-open")
 
 
-def test_deep_replies_stop_indenting_and_say_whom_they_answer(phone, server):
-    phone.goto(f"{server['url']}/ideas/{server['idea']['id']}")
+def test_deep_replies_stop_indenting_and_say_whom_they_answer(phone, server, idea):
+    phone.goto(f"{server.url}/ideas/{idea['id']}")
     comments = phone.locator("li.comment")
     assert comments.count() == 6
     lefts = [comments.nth(i).bounding_box()["x"] for i in range(6)]
     assert lefts[0] < lefts[1] < lefts[2], lefts
     assert lefts[3] == lefts[4] == lefts[5] == lefts[2], lefts  # no narrower than the third level
     deepest = comments.nth(5)
-    assert "replying to " + server["names"][server["officer"]] in deepest.locator(":scope > .replying-to").inner_text()
+    assert "replying to " + server.names["officer"] in deepest.locator(":scope > .replying-to").inner_text()
     assert comments.nth(1).locator(":scope > .replying-to").count() == 0
     width = deepest.locator(".comment-body").bounding_box()["width"]
     assert width > PHONE["width"] * 0.6, width
 
 
 def test_wide_tables_scroll_inside_their_own_box(phone, server):
-    phone.goto(server["url"] + "/admin/")
+    phone.goto(server.url + "/admin/")
     wrap = phone.locator(".table-wrap").first
     assert wrap.evaluate("el => el.scrollWidth > el.clientWidth")
     assert_fits(phone, "/admin/")
 
 
-def test_composer_previews_formats_posts_with_ctrl_enter_and_keeps_drafts(officer_phone, server):
+def test_composer_previews_formats_posts_with_ctrl_enter_and_keeps_drafts(officer_phone, server, idea):
     page = officer_phone
-    idea_url = f"{server['url']}/ideas/{server['idea']['id']}"
+    idea_url = f"{server.url}/ideas/{idea['id']}"
     page.goto(idea_url)
     page.evaluate("window.notReloaded = true")
     area = page.locator("#comment-form textarea")
@@ -164,7 +154,7 @@ def test_composer_previews_formats_posts_with_ctrl_enter_and_keeps_drafts(office
 
 def test_new_idea_form_preselects_no_category_and_keeps_the_draft(officer_phone, server):
     page = officer_phone
-    page.goto(server["url"] + "/ideas/new")
+    page.goto(server.url + "/ideas/new")
     assert page.eval_on_selector("select[name=category]", "el => el.selectedIndex") == 0
     assert page.eval_on_selector("select[name=category]", "el => el.value") == "0"
     page.fill("input[name=title]", "Half written")
@@ -176,5 +166,5 @@ def test_new_idea_form_preselects_no_category_and_keeps_the_draft(officer_phone,
     assert page.get_attribute("select[name=category]", "aria-invalid") == "true"
     assert page.locator("textarea[name=body]").input_value() == "Body kept in the browser"
     shot(page, "phone-new-idea-errors")
-    page.goto(server["url"] + "/ideas/new")
+    page.goto(server.url + "/ideas/new")
     assert page.locator("textarea[name=body]").input_value() == "Body kept in the browser"

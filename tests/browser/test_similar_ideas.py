@@ -1,13 +1,12 @@
 """Find before you post: "Similar ideas" on the new-idea form (as the title is typed) and on an idea page."""
 
 import re
-import uuid
 
 import pytest
 import requests
 
 from tests.browser.helpers import logged_in_page
-from tests.browser.servers import Site, api_post, api_token
+from tests.browser.servers import api_post, site_with_users
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.browser
@@ -15,12 +14,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    run = uuid.uuid4().hex[:6]
-    email = f"officer.{run}@x.gov"
-    with Site(tmp_path_factory.mktemp("similar-site")) as site:
-        site.create({email: (f"Officer {run}", "officer")})
-        url = site.start().url
-        token = api_token(url, email)
+    with site_with_users(tmp_path_factory.mktemp("similar-site"), {"officer": ("Officer", "officer")}) as site:
+        url, email, token = site.url, site.emails["officer"], site.token("officer")
         ferries = [
             api_post(url, token, "/ideas", {"title": f"Ferry tickets sold by mobile phone in ghat {n}",
                                             "body": "Passengers pay for ferry tickets by phone.", "category": 1})
