@@ -69,7 +69,9 @@ class ActiveMarkup(HTMLParser):
         if tag not in BANNED_TAGS:
             return False
         if tag == "script":
-            return not attributes.get("src", "").startswith("/static/")
+            # The page's own files: run at once, or written inert and started after the load event (ui.js).
+            inert = attributes.get("type") == "text/x-after-load"
+            return not attributes.get("data-src" if inert else "src", "").startswith("/static/")
         if tag == "meta":
             return "http-equiv" in attributes
         if tag == "link":
@@ -138,9 +140,11 @@ def test_the_checker_sees_active_markup():
         "<iframe srcdoc=x>",
         '<div style="x">',
         "<img src=https://evil.example/p.png>",
+        '<script type="text/x-after-load" data-src="https://evil.example/x.js"></script>',
     ):
         assert active_markup(html), html
     assert active_markup('<script src="/static/js/live.js"></script><a href="/ideas/1">x</a>') == []
+    assert active_markup('<script type="text/x-after-load" data-src="/static/js/live.js"></script>') == []
 
 
 def _pages(app, world, stored) -> dict[str, str]:
