@@ -7,7 +7,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from forum.extensions import db
-from forum.search import service, worker
+from forum.search import documents, worker
 
 
 class _Progress:
@@ -32,7 +32,7 @@ def reindex(procs: int, if_needed: bool) -> None:
     """Rebuild the search index from the database, from scratch, with a progress bar."""
     app = current_app._get_current_object()
     with so.Session(db.engine) as session:
-        total = service.document_count(session)
+        total = documents.document_count(session)
     progress = None
     with click.progressbar(
         length=max(total, 1),

@@ -16,7 +16,7 @@ from flask import current_app
 from forum.effects import after_commit
 from forum.extensions import db
 from forum.models import SearchOutbox, utcnow
-from forum.search import pg, service, worker
+from forum.search import documents, pg, service, worker
 
 _PENDING = "forum_search_pending"
 
@@ -31,7 +31,7 @@ def write_pending(session: so.Session, refs: Iterable[tuple[str, int]], engine: 
     refs = sorted(refs)
     if engine.postgres:
         session.flush()
-        docs, removed, removed_ideas = service.documents_for(session, refs)
+        docs, removed, removed_ideas = documents.documents_for(session, refs)
         pg.write(session.connection(), docs, removed, removed_ideas)
         return
     # A plain INSERT rather than new objects: at commit, those would cost a second unit-of-work flush.

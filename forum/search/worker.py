@@ -31,7 +31,7 @@ from flask import Flask, current_app
 
 from forum.extensions import db
 from forum.models import SearchOutbox, utcnow
-from forum.search import index, pg, service
+from forum.search import documents, index, pg, service
 
 BATCH = 500
 # Posts saved while a rebuild reads the database are indexed again afterwards; the margin
@@ -69,7 +69,7 @@ def rebuild(
             return _rebuild_postgres(procs, progress, clock), time.perf_counter() - clock
         with so.Session(db.engine) as session:
             count = index.rebuild(
-                _counted(service.all_documents(session), progress),
+                _counted(documents.all_documents(session), progress),
                 app.config["SEARCH_INDEX_DIR"],
                 procs=procs,
                 limitmb=REBUILD_LIMITMB,
@@ -80,7 +80,7 @@ def rebuild(
             return 0, elapsed
         # Changes drained into the old index while the new one was built are in no outbox row any more.
         with so.Session(db.engine) as session, session.begin():
-            service.requeue_changed_since(session, started - CATCH_UP_MARGIN)
+            documents.requeue_changed_since(session, started - CATCH_UP_MARGIN)
         drain(app)
     return count, elapsed
 
@@ -90,9 +90,9 @@ def _rebuild_postgres(procs: int, progress: Callable[[int], None] | None, clock:
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin(), so.Session(bind=conn) as session:
-            if service.document_count(session) < SMALL_REBUILD:
+            if documents.document_count(session) < SMALL_REBUILD:
                 procs = 1  # starting the indexing processes (each imports the app) costs more than they save
-            return pg.rebuild(conn, service.all_documents(session), procs=procs, progress=progress)
+            return pg.rebuild(conn, documents.all_documents(session), procs=procs, progress=progress)
 
 
 def check(app: Flask, repair: bool = False) -> dict[str, list[str]]:
@@ -105,7 +105,7 @@ def check(app: Flask, repair: bool = False) -> dict[str, list[str]]:
     """
     engine = service.Engine.from_config(app.config)
     with app.app_context(), so.Session(db.engine) as session:
-        expected = service.database_digests(session)
+        expected = documents.database_digests(session)
         held = service.indexed_digests(session, engine)
         session.rollback()
     missing = sorted(expected.keys() - held.keys())
@@ -116,7 +116,7 @@ def check(app: Flask, repair: bool = False) -> dict[str, list[str]]:
         with app.app_context():
             if engine.postgres:
                 with so.Session(db.engine) as session, session.begin():
-                    docs, removed, removed_ideas = service.documents_for(session, refs)
+                    docs, removed, removed_ideas = documents.documents_for(session, refs)
                     # A stale comment of a deleted idea goes by key too: its idea's row may be gone already.
                     pg.write(session.connection(), docs, set(removed) | set(stale), removed_ideas)
             else:
@@ -153,7 +153,7 @@ def _drain_batch(app: Flask) -> int:
                     .order_by(SearchOutbox.id)
                     .limit(BATCH)
                 ).all()
-                docs, removed, removed_ideas = service.documents_for(session, [(r.doc_type, r.doc_id) for r in rows])
+                docs, removed, removed_ideas = documents.documents_for(session, [(r.doc_type, r.doc_id) for r in rows])
                 session.rollback()  # read-only: end the transaction before the slow index write
             writer.remove(removed, removed_ideas)
             writer.update(docs)
