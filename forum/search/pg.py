@@ -138,7 +138,7 @@ def _analyse(doc: dict) -> tuple[dict, list[str]]:
 
 
 def row(doc: dict) -> dict:
-    """The search_documents row of an index document (the dict service.py builds)."""
+    """The search_documents row of an index document (the dict documents.py builds)."""
     return _analyse(doc)[0]
 
 
