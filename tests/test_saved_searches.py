@@ -1,13 +1,15 @@
 """Saved searches: the API of SPEC section 7, notices for new matching posts, and the pages."""
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
 from forum.extensions import db, socketio
 from forum.ideas import service as ideas
 from forum.models import Notification, SavedSearchTerm
-from forum.search import saved
-from tests.conftest import PASSWORD
+from forum.search import saved, worker
+from tests.conftest import PASSWORD, eventually
 
 
 @pytest.fixture
@@ -153,3 +155,27 @@ def test_search_page_saves_and_profile_lists_and_deletes(world, client, auth):
     auth.login("senior@x.gov")
     assert client.post(f"/search/saved/{item.id}/delete").status_code == 302
     assert saved.for_user(world["senior"]) == []
+
+
+def test_matching_runs_in_the_search_worker_after_the_request(app, world, monkeypatch):
+    app.config["SEARCH_SYNC"] = False  # the real background worker, as in production
+    saved.create(world["senior"], "drainage", None, True)
+    db.session.commit()
+    threads = []
+    real = saved.match_posts
+    monkeypatch.setattr(
+        saved, "match_posts", lambda posts: threads.append(threading.current_thread().name) or real(posts)
+    )
+    try:
+        post(world, "Drainage plan for Savar")
+        post(world, "Drainage plan for Dhamrai")
+
+        def both_notified():
+            found = len(notices(world["senior"])) == 2
+            db.session.rollback()  # end the read: the worker must write
+            return found
+
+        eventually(both_notified)
+    finally:
+        worker.indexer_for(app).stop()
+    assert threads and set(threads) == {"search-indexer"}
