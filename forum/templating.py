@@ -1,5 +1,6 @@
 """Jinja set-up: the page language, and cheaper template _() and url_for() (a page calls each dozens of times)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session
@@ -8,12 +9,14 @@ from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+from forum.auth import current_viewer
 from forum.limits import LANGUAGES
 
 
 def install(app: Flask) -> None:
     """Replace the template globals _, gettext, ngettext and url_for with the per-request versions below."""
     _install_gettext(app)
+    _install_page_context(app)
     _install_url_for(app)
 
 
@@ -61,9 +64,16 @@ def _install_gettext(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
     )
 
+    gettext, ngettext = _template_callables(_request_translations)
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
+
+
+def _template_callables(catalog: Callable[[], Any]) -> tuple[Callable, Callable]:
+    """Templates' gettext and ngettext over the catalog `catalog()` returns."""
+
     @pass_eval_context
     def gettext(eval_ctx, string: str, /, **variables: Any) -> str:
-        rv = _request_translations().ugettext(string)
+        rv = catalog().ugettext(string)
         if eval_ctx.autoescape:
             # Safe: our translation catalogue; variables are escaped by %.
             rv = Markup(rv)  # nosec B704
@@ -73,13 +83,32 @@ def _install_gettext(app: Flask) -> None:
     @pass_eval_context
     def ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables: Any) -> str:
         variables.setdefault("num", num)
-        rv = _request_translations().ungettext(singular, plural, num)
+        rv = catalog().ungettext(singular, plural, num)
         if eval_ctx.autoescape:
             # Safe: our translation catalogue; variables are escaped by %.
             rv = Markup(rv)  # nosec B704
         return rv % variables
 
-    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
+    return gettext, ngettext
+
+
+def _install_page_context(app: Flask) -> None:
+    """What a page's templates read dozens of times, looked up once per rendering.
+
+    `viewer` is current_user's own object (forum/auth.py current_viewer). `_`, `gettext` and `ngettext`
+    are bound to the catalog of the locale in force when the rendering starts (Flask-Babel's
+    get_translations(), which caches catalogs per locale), so a string costs a dict lookup rather than a
+    locale resolution; they shadow the globals above for the page and its includes (macros imported
+    without context keep the globals, which give the same text).
+    """
+
+    @app.context_processor
+    def page_context() -> dict:
+        if not has_request_context():
+            return {}
+        translations = get_translations()
+        gettext, ngettext = _template_callables(lambda: translations)
+        return {"viewer": current_viewer(), "_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
 def _install_url_for(app: Flask) -> None:

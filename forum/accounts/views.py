@@ -18,6 +18,7 @@ from forum.accounts.forms import (
     ResetPasswordForm,
     SignupForm,
 )
+from forum.auth import load_viewer
 from forum.domain_errors import ValidationError
 from forum.extensions import db, limiter, login_manager
 from forum.forms import ActionForm, attach_error, commit_change
@@ -39,10 +40,7 @@ def load_user(user_id: str) -> User | None:
     uid, _, version = user_id.partition(":")
     if not uid.isdigit():
         return None
-    user = db.session.get(User, int(uid))
-    if user is None or str(user.session_version) != version:
-        return None
-    return user
+    return load_viewer(int(uid), version)  # with the unread count, in one query
 
 
 def _office_choices() -> list[tuple[str, str]]:

@@ -24,21 +24,18 @@ def senior_contacts(office_id: int) -> list[str]:
     return [f"{u.name}, {u.designation}" if u.designation else u.name for u in users]
 
 
-def flag_state(idea_id: int) -> tuple:
-    """What the panel reads of the idea's flag, in one row: it changes whenever the scan or staff touch the flag.
+def with_flag_state(query: sa.Select) -> sa.Select:
+    """`query` (which selects an Idea) with what the panel reads of the idea's flag added to each row.
 
     Every change to a flag (raised, escalated, assigned, resolved) writes an event, so the newest event's id
-    moves with it; the flag's own columns are read too, in case a change ever comes without one.
+    moves with it; the flag's own columns are read too, in case a change ever comes without one. All None
+    when the idea has no flag.
     """
     newest_event = (
         sa.select(sa.func.max(FlagEvent.id)).where(FlagEvent.flag_id == Flag.id).correlate(Flag).scalar_subquery()
     )
-    row = db.session.execute(
-        sa.select(Flag.id, Flag.level, Flag.status, Flag.assigned_office_id, Flag.level_since, newest_event).where(
-            Flag.idea_id == idea_id, Flag.kind == "unanswered"
-        )
-    ).one_or_none()
-    return tuple(row) if row is not None else ()
+    columns = (Flag.id, Flag.level, Flag.status, Flag.assigned_office_id, Flag.level_since, newest_event)
+    return query.add_columns(*columns).outerjoin(Flag, sa.and_(Flag.idea_id == Idea.id, Flag.kind == "unanswered"))
 
 
 def waiting_on(idea: Idea, rules: Rules) -> dict | None:

@@ -1,13 +1,15 @@
 """Idea pages: list, post, view with its thread, edit; comments; endorse and follow."""
 
+from collections.abc import Hashable
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.extensions import db
 from forum.followup.rules import Rules
-from forum.followup.waiting import flag_state, waiting_on
+from forum.followup.waiting import waiting_on, with_flag_state
 from forum.forms import commit_action, commit_change
 from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
@@ -18,7 +20,7 @@ from forum.ideas.serializers import comment_dict
 from forum.lifecycle import service as lifecycle_service
 from forum.lifecycle import views as lifecycle_views
 from forum.limits import BODY_MAX
-from forum.models import IDEA_STATUSES, Category, Endorsement, Follow, Idea, Notification, Office, User
+from forum.models import IDEA_STATUSES, Category, Endorsement, Follow, Idea, Office, User
 from forum.validation import id_or_404, query_int
 
 bp = Blueprint("ideas", __name__)
@@ -88,28 +90,23 @@ def new():
 
 
 def _viewer_select() -> sa.Select:
-    """The idea, whether the viewer endorses and follows it, the viewer's unread notifications and the
-    directory's version (what the page's panels read besides the idea, forum/ideas/versions.py): one row."""
+    """The idea, whether the viewer endorses and follows it, the directory's version and the idea's flag
+    (what the page's panels read besides the idea: forum/ideas/versions.py, followup/waiting.py): one row."""
     user_id, idea_id = sa.bindparam("user_id"), sa.bindparam("idea_id")
     endorsed = sa.exists().where(Endorsement.user_id == user_id, Endorsement.idea_id == Idea.id)
     following = sa.exists().where(Follow.user_id == user_id, Follow.idea_id == Idea.id)
-    unread = (
-        sa.select(sa.func.count(Notification.id))
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
     directory = versions.version_of(versions.DIRECTORY)
-    return sa.select(Idea, endorsed, following, unread, directory).where(Idea.id == idea_id, Idea.deleted_at.is_(None))
+    query = sa.select(Idea, endorsed, following, directory).where(Idea.id == idea_id, Idea.deleted_at.is_(None))
+    return with_flag_state(query)
 
 
 _VIEWER_SELECT: sa.Select | None = None  # built once: constructing it costs more than running it
 
 
-def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool, int]:
-    """A visible idea (or 404) with whether `user` endorses and follows it and the directory's version, in one query.
+def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool, Hashable]:
+    """A visible idea (or 404), whether `user` endorses and follows it, and what its panels depend on: one query.
 
-    The viewer's unread-notification count rides along in the same row and goes to `g` for the page
-    header (forum/__init__.py inject_globals): one round trip instead of four on every idea page view.
+    The viewer's unread count came with the viewer (forum/auth.py load_viewer).
     """
     global _VIEWER_SELECT
     idea_id = id_or_404(idea_id, "idea")  # the same bounds as ideas.get_idea: no overflow reaches the driver
@@ -118,19 +115,16 @@ def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool, int]:
     row = db.session.execute(_VIEWER_SELECT, {"user_id": user.id, "idea_id": idea_id}).one_or_none()
     if row is None:
         abort(404, "No such idea.")
-    g.unread_notifications = row[3]
-    return row[0], bool(row[1]), bool(row[2]), row[4]
+    return row[0], bool(row[1]), bool(row[2]), (row[3], tuple(row[4:]))
 
 
 @bp.get("/ideas/<int:idea_id>")
 @login_required
 def show(idea_id: int):
-    """An idea and its thread; the parts every viewer shares come from a cache keyed on the idea's version."""
-    idea, endorsed, following, directory = _idea_for_viewer(idea_id, current_user)
+    """An idea and its thread; the parts every viewer shares come from caches keyed on what they show."""
+    idea, endorsed, following, (directory, flag) = _idea_for_viewer(idea_id, current_user)
     shared = page_cache.rendered(idea)
     rules = Rules.from_config(current_app.config)
-    # An answered idea's panel shows only the answer: its flag no longer matters.
-    flag = flag_state(idea.id) if idea.first_response_at is None else ()
     lifecycle = page_cache.lifecycle_panel(idea, directory, lambda: lifecycle_views.shared_state(idea))
     return render_template(
         "ideas/show.html",
