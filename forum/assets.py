@@ -9,7 +9,7 @@ upstream version comes in under a new file name. Responses compress with gzip or
 import hashlib
 from pathlib import Path
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask.sessions import SessionInterface
 
 from forum.extensions import compress
@@ -29,8 +29,20 @@ def install(app: Flask) -> None:
             digest = hashes[filename] = hashlib.sha256((folder / filename).read_bytes()).hexdigest()[:12]
         return digest
 
+    urls: dict[tuple[str, str], str] = {}
+
     def asset(filename: str) -> str:
-        return url_for("static", filename=filename, v=fingerprint(filename))
+        # A page links a dozen assets; each URL depends only on the file and the script root, so it is
+        # built once per process (bounded: script roots come from the deployment, but never trust a header).
+        if not has_request_context():
+            return url_for("static", filename=filename, v=fingerprint(filename))
+        key = (request.script_root, filename)
+        url = urls.get(key)
+        if url is None:
+            if len(urls) >= 1024:
+                urls.clear()
+            url = urls[key] = url_for("static", filename=filename, v=fingerprint(filename))
+        return url
 
     app.jinja_env.globals["asset"] = asset
     compress.init_app(app)

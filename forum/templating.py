@@ -17,6 +17,7 @@ def install(app: Flask) -> None:
     """Replace the template globals _, gettext, ngettext and url_for with the per-request versions below."""
     _install_gettext(app)
     _install_page_context(app)
+    _install_per_language(app)
     _install_url_for(app)
 
 
@@ -109,6 +110,29 @@ def _install_page_context(app: Flask) -> None:
         translations = get_translations()
         gettext, ngettext = _template_callables(lambda: translations)
         return {"viewer": current_viewer(), "_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
+def _install_per_language(app: Flask) -> None:
+    """Templates' per_language(name): a macro of _ui_strings.html, rendered once per language and process.
+
+    Those macros hold nothing but translated strings (the scripts' JSON), the same on every page of a
+    language: two dozen lookups and a JSON encoding per page for nothing. While templates reload (debug),
+    they are rendered every time so that edits show.
+    """
+    rendered: dict[tuple[str, str], Markup] = {}
+
+    def per_language(name: str) -> Markup:
+        key = (str(get_locale()), name)
+        html = rendered.get(key)
+        if html is None:
+            macro = getattr(app.jinja_env.get_template("_ui_strings.html").module, name)
+            # Safe: an autoescaped macro's output.
+            html = Markup(macro())  # nosec B704
+            if not app.jinja_env.auto_reload:
+                rendered[key] = html
+        return html
+
+    app.jinja_env.globals["per_language"] = per_language
 
 
 def _install_url_for(app: Flask) -> None:

@@ -1,5 +1,7 @@
 """The idea page's cached head and thread: every change shows on the next load, per-viewer parts stay per viewer."""
 
+import html as html_lib
+import json
 import re
 
 import pytest
@@ -215,6 +217,28 @@ def test_each_locale_has_its_own_entry(real_app, thread):
     assert english != bangla
     thread_keys = [key for key in real_app.extensions["thread_cache"]._data if key[0] == thread["idea_id"]]
     assert {key[2] for key in thread_keys} == {"en", "bn"}
+
+
+def script_strings(html: str, script_id: str) -> dict:
+    match = re.search(rf"id=\"{script_id}\"[^>]*?data-i18n='([^']*)'", html, re.S)
+    assert match, f"no strings for {script_id}"
+    return json.loads(html_lib.unescape(match.group(1)))
+
+
+def test_the_scripts_strings_are_in_each_pages_language(real_app, thread):
+    client = real_login(real_app, "officer@x.gov")
+    english = page(client, thread["idea_id"])
+    client.get("/lang/bn")
+    bangla = page(client, thread["idea_id"])
+    client.get("/lang/en")
+    again = page(client, thread["idea_id"])  # each language has its own rendering, not the last one made
+    assert script_strings(again, "ui-script") == script_strings(english, "ui-script")
+    assert script_strings(english, "ui-script")["confirm"] == "Are you sure?"
+    assert script_strings(english, "live-script")["new_other"] == "99999 new replies"
+    for script in ("ui-script", "live-script"):
+        translated = script_strings(bangla, script)
+        assert translated.keys() == script_strings(english, script).keys()
+        assert all(re.search("[\u0980-\u09ff]", text) for text in translated.values()), translated
 
 
 def test_lru_is_bounded_and_entries_expire():
