@@ -1,14 +1,13 @@
 """axe-core (vendored in static/vendor/axe-core) on the main pages: both languages, desktop and phone."""
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from tests.browser.helpers import DESKTOP, PHONE, logged_in_page
-from tests.browser.servers import ROOT, Site, api_post, api_token
+from tests.browser.servers import ROOT, api_post, site_with_users
 
 pytestmark = pytest.mark.browser
 
@@ -17,15 +16,12 @@ AXE = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    run = uuid.uuid4().hex[:6]
-    users = {f"admin.{run}@x.gov": (f"Admin {run}", "admin"), f"senior.{run}@x.gov": (f"Senior {run}", "senior")}
-    with Site(tmp_path_factory.mktemp("axe-site")) as site:
-        site.create(users)
-        url = site.start().url
-        admin, senior = list(users)
-        token = api_token(url, admin)
+    people = {"admin": ("Admin", "admin"), "senior": ("Senior", "senior")}
+    with site_with_users(tmp_path_factory.mktemp("axe-site"), people) as running:
+        url, admin, site = running.url, running.emails["admin"], running.site
+        token = running.token("admin")
         idea = api_post(url, token, "/ideas", {"title": "Accessible idea", "body": "**Body** text", "category": 1})
-        first = api_post(url, api_token(url, senior), f"/ideas/{idea['id']}/comments", {"body": "Official"})
+        first = api_post(url, running.token("senior"), f"/ideas/{idea['id']}/comments", {"body": "Official"})
         api_post(url, token, f"/ideas/{idea['id']}/comments", {"body": "Reply", "parent_id": first["id"]})
         # An idea nobody senior answers, flagged by a scan 12 days on: the flag page has every staff form.
         api_post(url, token, "/ideas", {"title": "অপেক্ষমাণ Unanswered idea", "body": "Waiting", "category": 1})

@@ -6,14 +6,12 @@ javascript:/vbscript:/data:text/html URL, or is a script, iframe, object, embed,
 Both records must stay empty, while every payload is shown (as text or inert markup).
 """
 
-import uuid
-
 import pytest
 import requests
 import socketio as socketio_client
 
 from tests.browser.helpers import logged_in_page
-from tests.browser.servers import Site, api_post, api_token
+from tests.browser.servers import api_post, site_with_users
 from tests.xss_payloads import PAYLOADS
 
 pytestmark = pytest.mark.browser
@@ -61,17 +59,15 @@ new MutationObserver(function (records) {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    run = uuid.uuid4().hex[:6]
-    users = {f"reader.{run}@x.gov": (f"Reader {run}", "officer")}
-    hostile = {f"hostile{n}.{run}@x.gov": (name, "officer") for n, name in enumerate(HOSTILE_NAMES)}
-    with Site(tmp_path_factory.mktemp("xss-site")) as site:
-        site.create({**users, **hostile})
-        url = site.start().url
+    # Each hostile name is followed by the site's run (site_with_users): still a payload, and still found whole.
+    hostile = {f"hostile{n}": (name, "officer") for n, name in enumerate(HOSTILE_NAMES)}
+    with site_with_users(tmp_path_factory.mktemp("xss-site"), {"reader": ("Reader", "officer"), **hostile}) as site:
         yield {
-            "url": url,
-            "reader_email": next(iter(users)),
-            "reader": api_token(url, next(iter(users))),
-            "hostile": [api_token(url, email) for email in hostile],
+            "url": site.url,
+            "reader_email": site.emails["reader"],
+            "reader": site.token("reader"),
+            "hostile": [site.token(key) for key in hostile],
+            "hostile_names": [site.names[key] for key in hostile],
         }
 
 
@@ -127,7 +123,7 @@ def test_no_payload_runs_when_it_arrives_live_on_an_open_idea_page(browser, serv
         assert page.evaluate("document.querySelectorAll('#comments li.comment').length") >= len(PAYLOADS)
         # The hostile names arrived, shown as text: in the comments' heads and in the toasts.
         heads = page.evaluate("Array.from(document.querySelectorAll('#comments .author')).map(a => a.textContent)")
-        assert set(HOSTILE_NAMES) <= set(heads)
+        assert set(server["hostile_names"]) <= set(heads)
         toasts = page.evaluate("window.__toasts")
         assert any(name in text for text in toasts for name in HOSTILE_NAMES), toasts[:3]
         print(
