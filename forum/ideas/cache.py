@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -152,8 +152,18 @@ class RenderedIdea:
 
 
 def _reader() -> tuple[str, str, bool]:
-    """What the cached HTML is written for: the language, the time zone and the digits of the reader."""
-    return str(get_locale()), viewer_zone().key, bangla_digits()
+    """What the cached HTML is written for: the language, the time zone and the digits of the reader.
+
+    Worked out once per request (a page reads several caches), beside the locale object it was made for:
+    flask_babel.refresh() or force_locale() give a new one, so a changed language is never missed.
+    """
+    locale = get_locale()
+    memo = g.get("forum_reader")
+    if memo is not None and memo[0] is locale:
+        return memo[1]
+    reader = (str(locale), viewer_zone().key, bangla_digits())
+    g.forum_reader = (locale, reader)
+    return reader
 
 
 def rendered(idea: Idea) -> RenderedIdea:
