@@ -166,15 +166,20 @@ def _reader() -> tuple[str, str, bool]:
     return reader
 
 
+def _cached(key: Hashable, make: Callable[[], Any]) -> Any:
+    """The cached value for `key`, made (and kept) on a miss."""
+    cache = _cache()
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        cache.set(key, value)
+    return value
+
+
 def rendered(idea: Idea) -> RenderedIdea:
     """The idea's shared HTML, from the cache when the idea has not changed since it was rendered."""
     key = (idea.id, idea.version, *_reader(), request.script_root)
-    cache = _cache()
-    page = cache.get(key)
-    if page is None:
-        page = RenderedIdea(head=_render_head(idea), thread=_render_thread(idea))
-        cache.set(key, page)
-    return page
+    return _cached(key, lambda: RenderedIdea(head=_render_head(idea), thread=_render_thread(idea)))
 
 
 @dataclass(frozen=True)
@@ -192,18 +197,16 @@ def waiting_panel(idea: Idea, depends_on: Hashable, state: Callable[[], dict | N
     in other processes) and the directory's version (offices, people, holidays), both read from the
     database on every view. `state` (forum/followup/waiting.py waiting_on) runs only on a miss.
     """
-    key = ("waiting", idea.id, idea.version, depends_on, *_reader(), request.script_root)
-    cache = _cache()
-    panel = cache.get(key)
-    if panel is None:
+
+    def render() -> WaitingPanel:
         waiting = state()
         template = current_app.jinja_env.get_template("ideas/_waiting.html")
         flag = waiting["flag"] if waiting else None
         # Safe: an autoescaped template.
         html = Markup(template.render(idea=idea, waiting=waiting))  # nosec B704
-        panel = WaitingPanel(html=html, flag_id=flag.id if flag is not None else None)
-        cache.set(key, panel)
-    return panel
+        return WaitingPanel(html=html, flag_id=flag.id if flag is not None else None)
+
+    return _cached(("waiting", idea.id, idea.version, depends_on, *_reader(), request.script_root), render)
 
 
 @dataclass(frozen=True)
@@ -230,10 +233,8 @@ def lifecycle_panel(idea: Idea, directory: int, state: Callable[[], dict]) -> Li
     Every move and adoption bumps the idea's version; office and people's names are in the directory's.
     `state` (forum/lifecycle/views.py shared_state) runs only on a miss.
     """
-    key = ("lifecycle", idea.id, idea.version, directory, *_reader(), request.script_root)
-    cache = _cache()
-    panel = cache.get(key)
-    if panel is None:
+
+    def render() -> LifecyclePanel:
         shared = state()
         template = current_app.jinja_env.get_template("ideas/_lifecycle_shared.html")
         html = template.render(idea=idea, lifecycle=shared, adoption_form_slot=_adoption_slot)
@@ -242,9 +243,9 @@ def lifecycle_panel(idea: Idea, directory: int, state: Callable[[], dict]) -> Li
         parts = [(Markup(pieces[i]), int(pieces[i + 1])) for i in range(0, len(pieces) - 1, 2)]  # nosec B704
         parts.append((Markup(pieces[-1]), None))  # nosec B704
         adoptions = tuple((a.id, a.office_id) for a in shared["adoptions"])
-        panel = LifecyclePanel(parts=tuple(parts), adoptions=adoptions)
-        cache.set(key, panel)
-    return panel
+        return LifecyclePanel(parts=tuple(parts), adoptions=adoptions)
+
+    return _cached(("lifecycle", idea.id, idea.version, directory, *_reader(), request.script_root), render)
 
 
 def rendered_list(filters: Hashable, render: Callable[[], dict[str, Any]]) -> Markup:
@@ -254,15 +255,13 @@ def rendered_list(filters: Hashable, render: Callable[[], dict[str, Any]]) -> Ma
     list's version (forum/ideas/versions.py, bumped after every change a row shows), so a change made by
     any process is seen at once; and the reader's language, time zone and digits, which the rows are written in.
     """
-    key = ("list", versions.version(), *_reader(), request.script_root, filters)
-    cache = _cache()
-    html = cache.get(key)
-    if html is None:
+
+    def listing() -> Markup:
         template = current_app.jinja_env.get_template("ideas/_listing.html")
         # Safe: an autoescaped template.
-        html = Markup(template.render(render()))  # nosec B704
-        cache.set(key, html)
-    return html
+        return Markup(template.render(render()))  # nosec B704
+
+    return _cached(("list", versions.version(), *_reader(), request.script_root, filters), listing)
 
 
 # The renderers work without the request's template context: no current_user, no CSRF token can leak in.
