@@ -101,6 +101,8 @@
       else if (e.key === "Escape") { e.preventDefault(); close(); }
     });
     area.addEventListener("blur", function () { setTimeout(close, 150); });
+    // This script starts after the load event: look once at what was typed before it ran.
+    if (document.activeElement === area && area.value) area.dispatchEvent(new Event("input"));
   }
 
   document.querySelectorAll("textarea[name=body]").forEach(attach);

@@ -46,6 +46,8 @@
         });
       }, 350);
     });
+    // This script starts after the load event: a title typed (or kept after an error) before then counts too.
+    if (input.value.trim()) input.dispatchEvent(new Event("input"));
   }
 
   document.querySelectorAll("[data-similar]").forEach(function (box) {

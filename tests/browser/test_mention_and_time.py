@@ -64,6 +64,24 @@ def test_typing_at_offers_people_in_a_listbox_that_arrows_move_through_and_enter
         page.context.close()
 
 
+def test_what_was_typed_before_the_mention_script_arrived_is_looked_at_when_it_does(browser, server, idea):
+    page = logged_in_page(browser, server.url, server.emails["officer"])
+    held = []
+    page.route("**/static/js/mention.js*", lambda route: held.append(route))  # started after the load event: hold it
+    try:
+        page.goto(f"{server.url}/ideas/{idea['id']}")
+        area = page.locator("form textarea[name=body]").first
+        area.click()
+        area.press_sequentially("Please look, @Na")
+        page.wait_for_function("() => !document.querySelector('script[type=\"text/x-after-load\"]')")
+        assert len(held) == 1 and page.locator("[role=listbox]:visible").count() == 0
+        held[0].continue_()
+        page.locator("[role=listbox]:visible [role=option]").first.wait_for()
+        assert page.locator("[role=listbox]:visible [role=option]").count() == 2
+    finally:
+        page.context.close()
+
+
 @pytest.mark.parametrize(("lang", "two", "three"), [("en", "2 hours ago", "3 hours ago"), ("bn", "২", "৩")])
 def test_relative_times_read_in_the_users_language_and_keep_up_while_the_page_stays_open(
     browser, server, idea, lang, two, three
