@@ -65,6 +65,18 @@ def test_thread_json_lists_comments_and_the_answered_state_for_catch_up(officer,
     assert [c["body"] for c in data["comments"]] == ["Official answer"]
 
 
+def test_thread_json_leaves_the_comments_out_while_the_idea_is_still_at_the_version_the_page_rendered(
+    officer, idea, world
+):
+    rendered = db.session.get(type(idea), idea.id).version
+    assert officer.get(f"/ideas/{idea.id}/thread.json?version={rendered}").get_json()["unchanged"] is True
+    ideas.add_comment(idea, world["senior"], "Posted before the page joined its room")
+    db.session.commit()
+    data = officer.get(f"/ideas/{idea.id}/thread.json?version={rendered}").get_json()
+    assert data["unchanged"] is False and data["version"] > rendered
+    assert [c["body"] for c in data["comments"]] == ["Posted before the page joined its room"]
+
+
 def test_new_idea_form_starts_with_no_category_chosen(officer, world):
     html = officer.get("/ideas/new").get_data(as_text=True)
     select = html[html.index('<select id="category"') : html.index("</select>", html.index('<select id="category"'))]

@@ -241,15 +241,22 @@ def markdown_help():
 @bp.get("/ideas/<int:idea_id>/thread.json")
 @login_required
 def thread_json(idea_id: int):
-    """What a page that lost its connection missed: the idea's answered state and every comment."""
+    """What a page missed while it had no live connection: the idea's answered state and every comment.
+
+    A page that rendered version N of the idea asks with `?version=N` once its socket has joined; when the
+    idea is still at N, nothing changed in between and the comments are left out.
+    """
     idea = ideas.get_idea(idea_id)
+    unchanged = request.args.get("version") == str(idea.version)
     return jsonify(
         {
             "idea_id": idea.id,
+            "version": idea.version,
+            "unchanged": unchanged,
             "responded": idea.responded,
             "answered": idea.answered,
             "comment_count": idea.comment_count,
-            "comments": [comment_dict(c) for c in ideas.thread(idea)],
+            "comments": [] if unchanged else [comment_dict(c) for c in ideas.thread(idea)],
         }
     )
 

@@ -324,12 +324,13 @@
   // After a dropped connection: say so, and fetch what was missed once back.
   var connection = document.getElementById("connection-state");
   var wasConnected = false;
-  function catchUp() {
+  function catchUp(sinceVersion) {
     if (!ideaId || !cfg.apiIdeaUrl || !window.fetch) return;
-    fetch(urlFor(cfg.apiIdeaUrl, ideaId), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    var url = urlFor(cfg.apiIdeaUrl, ideaId) + (sinceVersion ? "?version=" + encodeURIComponent(sinceVersion) : "");
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
-        if (!data) return;
+        if (!data || data.unchanged) return;
         if (data.answered) markAnswered();
         (data.comments || []).forEach(function (c) {
           var li = document.getElementById("c" + c.id);
@@ -343,7 +344,14 @@
   var socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
   socket.on("connect", function () {
     // Also on every reconnect: rooms do not survive a dropped connection.
-    if (ideaId) socket.emit("join_idea", { idea_id: ideaId }, function () {});
+    // The first time, the page was rendered before this script started (after the load event): once in the
+    // room, ask whether the idea changed since, so a comment posted in between is not missed.
+    var firstJoin = !wasConnected;
+    if (ideaId) {
+      socket.emit("join_idea", { idea_id: ideaId }, function () {
+        if (firstJoin) catchUp(ideaEl.dataset.ideaVersion);
+      });
+    }
     if (connection) connection.hidden = true;
     if (wasConnected) catchUp();
     wasConnected = true;

@@ -87,6 +87,25 @@ def test_senior_reply_through_the_api_appears_live_with_the_official_mark(page, 
     assert page.dialogs == []
 
 
+def test_a_comment_posted_before_the_page_joined_its_room_still_appears(browser, server):
+    idea = api_post(server.url, server.token("officer"), "/ideas", {"title": "Joined late", "body": "b", "category": 1})
+    page = logged_in_page(browser, server.url, server.emails["officer"])
+    held = []
+    page.route("**/static/js/live.js*", lambda route: held.append(route))  # started after the load event: hold it
+    try:
+        page.goto(f"{server.url}/ideas/{idea['id']}")
+        page.wait_for_function("() => !document.querySelector('script[type=\"text/x-after-load\"]')")
+        assert len(held) == 1
+        path = f"/ideas/{idea['id']}/comments"
+        missed = api_post(server.url, server.token("senior"), path, {"body": "Answered while the page was loading"})
+        assert page.query_selector(f"#c{missed['id']}") is None
+        held[0].continue_()
+        page.wait_for_selector(f"#comments > li#c{missed['id']}.comment.official", timeout=10_000)
+        page.wait_for_selector("#idea .pill.official", timeout=10_000)
+    finally:
+        page.context.close()
+
+
 def test_own_comment_from_another_tab_arrives_with_edit_and_delete_and_the_count_follows(page, admin_page, server):
     idea = api_post(server.url, server.token("officer"), "/ideas", {"title": "Two tabs", "body": "b", "category": 1})
     idea_url = f"{server.url}/ideas/{idea['id']}"
