@@ -24,7 +24,7 @@ from forum.live import broadcast
 from forum.mentions import service as mentions
 from forum.models import Comment, Follow, Idea, User, utcnow
 from forum.notifications.service import notify_many
-from forum.search import outbox
+from forum.search import outbox, saved
 from forum.validation import clean_text, id_or_404, parse_int
 
 
@@ -59,19 +59,26 @@ def add_comment(
     mentioned = mentions.resolve(body)
     parent = _parent(idea, parent_id)
     now = now or utcnow()
-    comment = Comment(
-        idea=idea,
-        author=author,
-        parent=parent,
+    comment = _insert_comment(
+        idea_id=idea.id,
+        parent_id=parent.id if parent is not None else None,
+        author_id=author.id,
         body=body,
         body_html=render_markdown(body),
         official=author.is_senior,
         created_at=now,
+        edited_at=None,
+        deleted_at=None,
     )
-    db.session.add(comment)
-    idea.comment_count = Idea.comment_count + 1
-    versions.idea_changed(idea)
-    db.session.flush()
+    # The counters and the page-cache version in one plain UPDATE (as versions.idea_changed would have it).
+    idea_table = Idea.__table__
+    db.session.execute(
+        sa.update(idea_table)
+        .where(idea_table.c.id == idea.id)
+        .values(comment_count=idea_table.c.comment_count + 1, version=idea_table.c.version + 1)
+    )
+    db.session.expire(idea, ["comment_count", "version"])
+    versions.idea_list_changed()
     if comment.official:
         db.session.expire(idea, ["has_official_reply"])  # `responded` re-reads it
     # Under FOLLOWUP_ANSWER_SCOPE=responsible an unrelated office's senior reply is official but no answer.
@@ -83,6 +90,22 @@ def add_comment(
         outbox.record("idea", idea.id)  # "answered" is a search filter
     _notify_about(comment, mentions.record(idea, comment, author, mentioned, now))
     broadcast.comment_event("comment_created", comment_dict(comment))
+    return comment
+
+
+def _insert_comment(**values: object) -> Comment:
+    """INSERT the comment with a plain statement and put the row in the session as if it had been loaded.
+
+    A new object flushed through the unit of work cost about a fifth of a post's CPU; the row is the
+    same. Its idea, author and parent come from the session's identity map when read, without a query.
+    """
+    db.session.flush()  # earlier changes first: this statement and the idea's UPDATE go around the unit of work
+    table = Comment.__table__
+    values["id"] = db.session.execute(sa.insert(table).returning(table.c.id), values).scalar_one()
+    comment = Comment(**values)
+    so.make_transient_to_detached(comment)
+    db.session.add(comment)
+    saved.note_new_posts(db.session(), [("comment", comment.id)])  # no flush sees it as new
     return comment
 
 

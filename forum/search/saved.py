@@ -122,8 +122,13 @@ def _collect_new_posts(session: so.Session, _flush_context) -> None:
         return  # only the app's request/CLI session carries user posts and runs after-commit effects
     new = [("idea", o.id) for o in session.new if isinstance(o, Idea)]
     new += [("comment", o.id) for o in session.new if isinstance(o, Comment)]
-    if not new:
-        return
+    if new:
+        note_new_posts(session, new)
+
+
+def note_new_posts(session: so.Session, new: list[tuple[str, int]]) -> None:
+    """Match these ("idea" | "comment", id) posts once the transaction commits: for a post INSERTed by a plain
+    statement, which no flush sees."""
     pending = session.info.get(_NEW_POSTS)
     if pending is None:
         pending = session.info[_NEW_POSTS] = []
