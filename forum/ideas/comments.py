@@ -27,6 +27,16 @@ from forum.notifications.service import notify_many
 from forum.search import outbox, saved
 from forum.validation import clean_text, id_or_404, parse_int
 
+# A post's statements, built once: building them anew took about a tenth of a post's CPU.
+_IDEAS = Idea.__table__
+_COUNT_COMMENT = (
+    sa.update(_IDEAS)
+    .where(_IDEAS.c.id == sa.bindparam("idea_id"))
+    .values(comment_count=_IDEAS.c.comment_count + 1, version=_IDEAS.c.version + 1)
+)
+_INSERT_COMMENT = sa.insert(Comment.__table__).returning(Comment.__table__.c.id)
+_FOLLOWERS = sa.select(Follow.user_id).where(Follow.idea_id == sa.bindparam("idea_id"))
+
 
 def _comment_body(value: object) -> str:
     return clean_text(value, "body", max_len=COMMENT_MAX, oversize_is_413=True)
@@ -71,12 +81,7 @@ def add_comment(
         deleted_at=None,
     )
     # The counters and the page-cache version in one plain UPDATE (as versions.idea_changed would have it).
-    idea_table = Idea.__table__
-    db.session.execute(
-        sa.update(idea_table)
-        .where(idea_table.c.id == idea.id)
-        .values(comment_count=idea_table.c.comment_count + 1, version=idea_table.c.version + 1)
-    )
+    db.session.execute(_COUNT_COMMENT, {"idea_id": idea.id})
     db.session.expire(idea, ["comment_count", "version"])
     versions.idea_list_changed()
     if comment.official:
@@ -100,8 +105,7 @@ def _insert_comment(**values: object) -> Comment:
     same. Its idea, author and parent come from the session's identity map when read, without a query.
     """
     db.session.flush()  # earlier changes first: this statement and the idea's UPDATE go around the unit of work
-    table = Comment.__table__
-    values["id"] = db.session.execute(sa.insert(table).returning(table.c.id), values).scalar_one()
+    values["id"] = db.session.execute(_INSERT_COMMENT, values).scalar_one()
     comment = Comment(**values)
     so.make_transient_to_detached(comment)
     db.session.add(comment)
@@ -121,7 +125,7 @@ def _notify_about(comment: Comment, told: set[int]) -> None:
     recipients.setdefault(idea.author_id, (kind, f"{author.name} commented on your idea “{idea.title}”"))
     if comment.official:
         text = f"{author.name} gave an official response on “{idea.title}”"
-        for user_id in db.session.scalars(sa.select(Follow.user_id).where(Follow.idea_id == idea.id)):
+        for user_id in db.session.scalars(_FOLLOWERS, {"idea_id": idea.id}):
             recipients.setdefault(user_id, ("official_response", text))
     for user_id in (author.id, *told):
         recipients.pop(user_id, None)

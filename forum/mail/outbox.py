@@ -10,6 +10,13 @@ from forum.extensions import db
 from forum.mail.preferences import DEFAULTS, DELAYED_KINDS, NOTIFICATION_KINDS, frequency
 from forum.models import EmailPreference, MailOutbox, Notification, User, utcnow
 
+# Built once (a reply runs it on every post): the active recipients' addresses and email preferences.
+_RECIPIENTS = (
+    sa.select(User.id, User.email, EmailPreference)
+    .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
+    .where(User.id.in_(sa.bindparam("user_ids", expanding=True)), User.status == "active", User.email != "")
+)
+
 
 def queue_for_notification(note: Notification, user: User) -> bool:
     """Queue an immediate email for a notification if its recipient wants that kind right away.
@@ -34,11 +41,7 @@ def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
         return 0
     user_ids = list({uid for _, uid, _ in wanted})
     # One read for the recipients' addresses and their preferences (a missing preference row: defaults).
-    found = db.session.execute(
-        sa.select(User.id, User.email, EmailPreference)
-        .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
-        .where(User.id.in_(user_ids), User.status == "active", User.email != "")
-    ).all()
+    found = db.session.execute(_RECIPIENTS, {"user_ids": user_ids}).all()
     users = {uid: email for uid, email, _ in found}
     prefs = {uid: pref for uid, _, pref in found if pref is not None}
     now = utcnow()
