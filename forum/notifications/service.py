@@ -7,6 +7,11 @@ from forum.live import broadcast
 from forum.mail.outbox import queue_for_notification, queue_for_notifications
 from forum.models import Comment, Idea, Notification, User, utcnow
 
+# Built once: every comment post runs it.
+_INSERT_NOTIFICATIONS = sa.insert(Notification.__table__).returning(
+    Notification.__table__.c.user_id, Notification.__table__.c.id
+)
+
 
 def notify(
     user: User, kind: str, idea: Idea | None, text: str, comment: Comment | None = None, params: dict | None = None
@@ -51,8 +56,7 @@ def notify_many(recipients: dict[int, tuple[str, str]], idea: Idea | None, comme
     # RETURNING in whatever order the database likes (SQLite gives no order in a batch): match by user.
     # The table, not the mapped class: a plain INSERT, without the ORM's bulk-insert bookkeeping (a third of
     # this function's cost per post).
-    table = Notification.__table__
-    ids = dict(db.session.execute(sa.insert(table).returning(table.c.user_id, table.c.id), rows).all())
+    ids = dict(db.session.execute(_INSERT_NOTIFICATIONS, rows).all())
     for row in rows:
         payload = {"id": ids[row["user_id"]], "kind": row["kind"], "idea_id": row["idea_id"], "text": row["text"]}
         broadcast.notification_event(row["user_id"], payload)
