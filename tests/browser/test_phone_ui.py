@@ -58,10 +58,11 @@ PAGES = ["/", "/ideas/new", "/search?q=phone", "/notifications", "/profile", "/f
 
 @pytest.mark.parametrize("lang", ["en", "bn"])
 def test_no_page_scrolls_sideways_on_a_360px_phone(phone, server, idea, lang):
-    phone.goto(f"{server.url}/language/{lang}?next=/")
+    phone.goto(f"{server.url}/lang/{lang}?next=/")
     for path in [*PAGES, f"/ideas/{idea['id']}"]:
         response = phone.goto(server.url + path)
         assert response.ok, path
+        assert phone.get_attribute("html", "lang") == lang, path  # the layout checked is the language's own
         shot(phone, f"phone-{lang}-{path.strip('/').replace('/', '-').split('?')[0] or 'list'}")
         assert_fits(phone, f"{path} ({lang})")
 
