@@ -80,15 +80,19 @@ class _Email:
     error: Exception | None = None
 
 
-def _held_since(now: datetime, delay: float):
-    """Rows about a post queued after this moment still wait: more replies may join them, or the reader may
-    read them on the site first (Discourse's email window)."""
-    return now - timedelta(seconds=delay)
+def _unsent() -> sa.ColumnElement[bool]:
+    """Rows still to send: not sent, not given up."""
+    return sa.and_(MailOutbox.sent_at.is_(None), ~MailOutbox.failed)
 
 
-def _due(now: datetime, delay: float):
-    held = sa.and_(MailOutbox.kind.in_(DELAYED_KINDS), MailOutbox.created_at > _held_since(now, delay))
-    return sa.and_(MailOutbox.sent_at.is_(None), ~MailOutbox.failed, MailOutbox.next_attempt_at <= now, ~held)
+def _held(now: datetime, delay: float) -> sa.ColumnElement[bool]:
+    """Rows about a post queued less than `delay` seconds ago still wait: more replies may join them, or the
+    reader may read them on the site first (Discourse's email window)."""
+    return sa.and_(MailOutbox.kind.in_(DELAYED_KINDS), MailOutbox.created_at > now - timedelta(seconds=delay))
+
+
+def _due(now: datetime, delay: float) -> sa.ColumnElement[bool]:
+    return sa.and_(_unsent(), MailOutbox.next_attempt_at <= now, ~_held(now, delay))
 
 
 def _claim(session: so.Session, now: datetime, delay: float) -> list[int]:
@@ -111,8 +115,7 @@ def _claim(session: so.Session, now: datetime, delay: float) -> list[int]:
             sa.select(MailOutbox.id, MailOutbox.user_id, MailOutbox.kind, Notification.idea_id)
             .join(Notification, Notification.id == MailOutbox.notification_id)
             .where(
-                MailOutbox.sent_at.is_(None),
-                ~MailOutbox.failed,
+                _unsent(),
                 MailOutbox.subject.is_(None),
                 MailOutbox.user_id.in_({user_id for user_id, _, _ in groups}),
                 MailOutbox.kind.in_(DELAYED_KINDS),
@@ -246,9 +249,7 @@ def pending(app: Flask | None = None) -> int:
     """How many emails are not yet delivered (and not given up)."""
     app = app or current_app._get_current_object()
     with app.app_context(), so.Session(db.engine) as session:
-        return session.scalar(
-            sa.select(sa.func.count()).select_from(MailOutbox).where(MailOutbox.sent_at.is_(None), ~MailOutbox.failed)
-        )
+        return session.scalar(sa.select(sa.func.count()).select_from(MailOutbox).where(_unsent()))
 
 
 class Sender:
@@ -299,10 +300,9 @@ class Sender:
         now = utcnow()
         try:
             with self.app.app_context(), so.Session(db.engine) as session:
-                pending = sa.and_(MailOutbox.sent_at.is_(None), ~MailOutbox.failed)
-                held = sa.and_(MailOutbox.kind.in_(DELAYED_KINDS), MailOutbox.created_at > _held_since(now, delay))
-                released = session.scalar(sa.select(sa.func.min(MailOutbox.next_attempt_at)).where(pending, ~held))
-                waiting = session.scalar(sa.select(sa.func.min(MailOutbox.created_at)).where(pending, held))
+                held = _held(now, delay)
+                released = session.scalar(sa.select(sa.func.min(MailOutbox.next_attempt_at)).where(_unsent(), ~held))
+                waiting = session.scalar(sa.select(sa.func.min(MailOutbox.created_at)).where(_unsent(), held))
         except Exception:  # noqa: BLE001  (the database may be briefly away: poll as usual)
             return poll
         times = [_aware(released)] if released else []
