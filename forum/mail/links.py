@@ -34,15 +34,19 @@ def absolute_url(site: MailSite, endpoint: str, **values: object) -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_SALT)
+
+
 def unsubscribe_token(secret_key: str, user_id: int, kind: str) -> str:
     """A token that lets its holder turn one kind of email off for one user, without logging in."""
-    return URLSafeSerializer(secret_key, salt=_SALT).dumps([user_id, kind])
+    return _serializer(secret_key).dumps([user_id, kind])
 
 
 def read_unsubscribe_token(secret_key: str, token: str) -> tuple[int, str] | None:
     """(user id, kind) from a genuine token, else None."""
     try:
-        user_id, kind = URLSafeSerializer(secret_key, salt=_SALT).loads(token)
+        user_id, kind = _serializer(secret_key).loads(token)
     except (BadSignature, TypeError, ValueError):
         return None
     if not isinstance(user_id, int) or not isinstance(kind, str):
