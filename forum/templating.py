@@ -19,6 +19,18 @@ def install(app: Flask) -> None:
     _install_page_context(app)
     _install_per_language(app)
     _install_url_for(app)
+    app.jinja_env.globals["hole"] = _hole
+
+
+def _hole(name: str, value: Any) -> Any:
+    """Templates' hole(name, value): a per-viewer value in a page whose frame is cached for many viewers.
+
+    Rendered normally, it is the value itself. The idea page renders its frame once for all viewers of the
+    same kind (forum/ideas/cache.py page), with a `hole` that leaves a marker instead, and puts each viewer's
+    own value (escaped as Jinja would) in its place per request. Anything a page shows that belongs to the
+    viewer (name, id, CSRF token, counts) goes through hole().
+    """
+    return value
 
 
 def select_locale() -> str:

@@ -292,3 +292,108 @@ def test_template_urls_follow_the_script_root(app, world, thread):
     assert 'href="/static/css/forum.css' in plain and 'href="/forum/static/css/forum.css' in prefixed
     assert f'action="/forum/ideas/{thread["idea_id"]}/endorse"' in prefixed
     assert 'href="/ideas/"' not in prefixed and 'href="/forum/"' in prefixed
+
+
+# The page's frame: cached per kind of viewer, each viewer's own values put in its holes ----------------------
+
+
+def frame_keys(app) -> list:
+    return [key for key in app.extensions["page_frames"]._data]
+
+
+def full_render(app, client, idea_id: int) -> str:
+    """The page rendered in full, without the frame cache, for comparison."""
+    app.config["PAGE_FRAME_CACHE"] = False
+    try:
+        return page(client, idea_id)
+    finally:
+        app.config["PAGE_FRAME_CACHE"] = True
+
+
+@pytest.mark.parametrize("language", ["en", "bn"])
+def test_the_page_from_its_frame_is_the_page_rendered_in_full_for_every_role(app, world, thread, language):
+    idea_id = thread["idea_id"]
+    for role in ("officer", "officer2", "senior", "staff", "admin"):
+        client = login_as(app, world[role])
+        client.get(f"/lang/{language}")
+        first, second = page(client, idea_id), page(client, idea_id)  # made, then served from the frame
+        assert without_csrf(first) == without_csrf(second) == without_csrf(full_render(app, client, idea_id)), role
+    assert frame_keys(app)
+
+
+def test_a_frame_shared_by_two_viewers_shows_each_their_own_name_token_and_count(real_app, world, thread, make_user):
+    from forum.notifications.service import notify
+
+    first, second = make_user(email="first@x.gov"), make_user(email="second@x.gov")
+    second.timezone = "Europe/London"
+    notify(second, "comment", db.session.get(Idea, thread["idea_id"]), "Someone replied")
+    db.session.commit()
+    first_name, second_name = first.name, second.name
+    db.session.remove()  # release this test's SQLite transaction before the other app serves
+    one, two = real_login(real_app, "first@x.gov"), real_login(real_app, "second@x.gov")
+    one_html = page(one, thread["idea_id"])
+    two_html = page(two, thread["idea_id"])
+    assert len(frame_keys(real_app)) == 2  # the unread badge is shown to the second only: two kinds
+    one_again = page(one, thread["idea_id"])
+    assert len(frame_keys(real_app)) == 2 and without_csrf(one_again) == without_csrf(one_html)
+    assert f">{first_name}</a>" in one_html and first_name not in two_html
+    assert f">{second_name}</a>" in two_html and second_name not in one_html
+    assert 'data-tz="Asia/Dhaka"' in one_html and 'data-tz="Europe/London"' in two_html
+    assert re.search(r'id="notification-count" hidden>0</span>', one_html)
+    assert re.search(r'id="notification-count"\s*>1</span>', two_html)
+    assert not csrf_tokens(one_html) & csrf_tokens(two_html)
+    assert len(csrf_tokens(one_html)) == len(csrf_tokens(one_again)) == 1  # one token per page, in every form
+
+
+def test_what_decides_the_markup_gives_the_viewer_a_frame_of_their_own(app, world, thread):
+    """Endorsing, following, an endorsement by someone else, a new notification: each shows on the next load."""
+    from forum.notifications.service import notify, unread_count
+
+    idea_id = thread["idea_id"]
+    client = login_as(app, world["officer2"])
+    assert ">Endorse (0)</button>" in page(client, idea_id) and ">Follow</button>" in page(client, idea_id)
+    client.post(f"/ideas/{idea_id}/endorse")
+    client.post(f"/ideas/{idea_id}/follow")
+    html = page(client, idea_id)
+    assert ">Endorsed (1)</button>" in html and ">Unfollow</button>" in html
+    ideas.endorse(db.session.get(Idea, idea_id), world["senior"], on=True)
+    db.session.commit()
+    assert ">Endorsed (2)</button>" in page(client, idea_id)
+    before = unread_count(world["officer2"])
+    notify(world["officer2"], "comment", db.session.get(Idea, idea_id), "Someone replied")
+    db.session.commit()
+    assert re.search(rf'id="notification-count"\s*>{before + 1}</span>', page(client, idea_id))
+
+
+def test_a_role_change_shows_on_the_next_load(app, world, thread):
+    client = login_as(app, world["officer2"])
+    assert ">Follow-up</a>" not in page(client, thread["idea_id"])
+    user = db.session.get(User, world["officer2"].id)
+    user.role = "staff"
+    db.session.commit()
+    html = page(client, thread["idea_id"])
+    assert ">Follow-up</a>" in html and "Move this idea" in html
+
+
+def test_messages_and_query_strings_are_rendered_in_full(app, world, thread):
+    client = login_as(app, world["officer2"])
+    idea_id = thread["idea_id"]
+    page(client, idea_id)
+    client.post(f"/ideas/{idea_id}/comments", data={"body": ""})  # an error, flashed for the page
+    html = page(client, idea_id)
+    assert 'class="flash flash-error"' in html
+    assert 'class="flash' not in page(client, idea_id)  # shown once
+    with_query = client.get(f"/ideas/{idea_id}?lang=bn").get_data(as_text=True)
+    assert f"next=/ideas/{idea_id}?lang%3Dbn" in with_query or f"next=/ideas/{idea_id}?lang=bn" in with_query
+    assert "next=/ideas/" in page(client, idea_id)
+
+
+def test_a_frame_with_a_viewers_secret_outside_its_holes_is_used_once_and_not_kept(app, world, thread):
+    with app.test_request_context("/"):
+        made = page_cache.page(
+            ("k",), lambda hole: f"<p>{hole('name', None)} secret-token</p>", {"name": "A"}, ["secret-token"]
+        )
+        assert made == "<p>A secret-token</p>"
+        assert not frame_keys(app)
+        made = page_cache.page(("k",), lambda hole: f"<p>{hole('name', None)}</p>", {"name": "<b>"}, ["secret-token"])
+        assert made == "<p>&lt;b&gt;</p>" and len(frame_keys(app)) == 1

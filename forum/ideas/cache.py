@@ -21,14 +21,14 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from forum.ideas import versions
 from forum.localtime import bangla_digits, viewer_zone
@@ -246,6 +246,71 @@ def lifecycle_panel(idea: Idea, directory: int, state: Callable[[], dict]) -> Li
         return LifecyclePanel(parts=tuple(parts), adoptions=adoptions)
 
     return _cached(("lifecycle", idea.id, idea.version, directory, *_reader(), request.script_root), render)
+
+
+# Where a viewer's own value goes in a cached page frame (templates' hole(name, value), forum/templating.py).
+_HOLE_RE = re.compile(rf"<!--{_MARK}:hole:(\w+)-->")
+
+
+def _hole_marker(name: str, value: Any = None) -> Markup:
+    """hole() while a frame is rendered: a marker in place of the value, whoever is rendering."""
+    # Safe: our marker around a template's hole name (a word).
+    return Markup(f"<!--{_MARK}:hole:{name}-->")  # nosec B704
+
+
+@dataclass(frozen=True)
+class PageFrame:
+    """A page rendered for every viewer of one kind, with holes where each viewer's own values go."""
+
+    # text, hole name, text, hole name, ..., text
+    parts: tuple[str, ...]
+
+    def fill(self, values: Mapping[str, Any]) -> str:
+        """The page with `values` in its holes, escaped as Jinja's autoescape would (markup stays markup)."""
+        out = list(self.parts)
+        for i in range(1, len(out), 2):
+            out[i] = escape(values[out[i]])
+        return "".join(out)
+
+
+def _frames() -> LRUCache:
+    # Its own LRU: a page has a frame per kind of viewer, and they must not push the threads out.
+    cache = current_app.extensions.get("page_frames")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "page_frames",
+            LRUCache(
+                current_app.config.get("PAGE_FRAME_CACHE_SIZE", 4 * DEFAULT_SIZE),
+                current_app.config.get("THREAD_CACHE_TTL", DEFAULT_TTL),
+            ),
+        )
+    return cache
+
+
+def page(
+    key: Hashable,
+    render: Callable[[Callable[[str, Any], Markup]], str],
+    values: Mapping[str, Any],
+    private: Iterable[str],
+) -> str:
+    """A whole page from its cached frame, with this viewer's `values` in its holes.
+
+    `key` must hold everything the frame's markup depends on apart from the reader (language, zone, digits)
+    and the script root, which are added here: the idea's version and what decides the page's structure for
+    this viewer (role, author or not, endorsed, following...). `render(hole)` renders the page's template with
+    `hole` as the templates' hole(); it runs only on a miss. A frame in which one of the `private` strings
+    (the viewer's CSRF token, email) appears outside a hole is used for this request but never kept: some
+    template printed a viewer's value without hole().
+    """
+    cache = _frames()
+    full_key = ("page", *_reader(), request.script_root, key)
+    frame = cache.get(full_key)
+    if frame is None:
+        frame = PageFrame(parts=tuple(_HOLE_RE.split(render(_hole_marker))))
+        texts = frame.parts[0::2]
+        if not any(secret and secret in text for secret in private for text in texts):
+            cache.set(full_key, frame)
+    return frame.fill(values)
 
 
 def rendered_list(filters: Hashable, render: Callable[[], dict[str, Any]]) -> Markup:

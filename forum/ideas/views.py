@@ -3,10 +3,24 @@
 from collections.abc import Hashable
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
+from forum.auth import current_viewer
 from forum.extensions import db
 from forum.followup.rules import Rules
 from forum.followup.waiting import waiting_on, with_flag_state
@@ -121,21 +135,70 @@ def _idea_for_viewer(idea_id: int, user: User) -> tuple[Idea, bool, bool, Hashab
 @bp.get("/ideas/<int:idea_id>")
 @login_required
 def show(idea_id: int):
-    """An idea and its thread; the parts every viewer shares come from caches keyed on what they show."""
-    idea, endorsed, following, (directory, flag) = _idea_for_viewer(idea_id, current_user)
+    """An idea and its thread; the parts every viewer shares come from caches keyed on what they show.
+
+    The page itself is a frame cached per kind of viewer (forum/ideas/cache.py page) with this viewer's own
+    values (name, CSRF token, unread count, their controls in the thread, their lifecycle forms) in its holes.
+    """
+    viewer = current_viewer()
+    idea, endorsed, following, (directory, flag) = _idea_for_viewer(idea_id, viewer)
     shared = page_cache.rendered(idea)
     rules = Rules.from_config(current_app.config)
+    waiting = page_cache.waiting_panel(idea, (directory, flag), lambda: waiting_on(idea, rules))
     lifecycle = page_cache.lifecycle_panel(idea, directory, lambda: lifecycle_views.shared_state(idea))
-    return render_template(
-        "ideas/show.html",
-        idea=idea,
-        idea_head=shared.head,
-        thread=shared.thread.for_viewer(current_user),
-        endorsed=endorsed,
-        following=following,
-        waiting_panel=page_cache.waiting_panel(idea, (directory, flag), lambda: waiting_on(idea, rules)),
-        lifecycle=lifecycle_views.page_state(idea, current_user, lifecycle),
+    unread = g.get("unread_notifications")  # counted with the viewer (forum/auth.py load_viewer)
+    token = generate_csrf()
+    holes = {
+        "idea_head": shared.head,
+        "thread": shared.thread.for_viewer(viewer),
+        "waiting": waiting.html,
+        "lifecycle": lifecycle_views.render_panel(idea, viewer, lifecycle),
+        "csrf": token,
+        "unread": unread,
+        "viewer_name": viewer.name,
+        "viewer_id": viewer.id,
+        "viewer_tz": viewer.timezone,
+    }
+
+    def render(hole=None) -> str:
+        context = {"hole": hole} if hole is not None else {}
+        return render_template(
+            "ideas/show.html",
+            idea=idea,
+            idea_head=holes["idea_head"],
+            thread=holes["thread"],
+            lifecycle_html=holes["lifecycle"],
+            endorsed=endorsed,
+            following=following,
+            waiting_panel=waiting,
+            **context,
+        )
+
+    # Rendered in full when the frame would not fit: messages to show once, a query string (the language
+    # links carry the page's full path), a count not taken with the viewer, templates reloading (debug).
+    if (
+        not current_app.config.get("PAGE_FRAME_CACHE", True)
+        or current_app.jinja_env.auto_reload
+        or request.query_string
+        or unread is None
+        or get_flashed_messages()
+    ):
+        return render()
+    # Everything the frame's markup depends on besides the reader and what `holes` fill in.
+    kind = (
+        idea.id,
+        idea.version,
+        idea.endorsement_count,  # an endorsement does not bump the version
+        request.path,
+        viewer.is_staff,
+        viewer.is_admin,
+        idea.author_id == viewer.id,
+        endorsed,
+        following,
+        bool(unread),
+        waiting.flag_id,
     )
+    return page_cache.page(kind, render, holes, private=(token, viewer.email))
 
 
 @bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])

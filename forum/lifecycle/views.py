@@ -1,8 +1,9 @@
 """Lifecycle on the idea page: the timeline, where the idea has spread, what came of it; adoption forms."""
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from forum.extensions import db
@@ -63,6 +64,13 @@ def page_state(idea: Idea, user: User, shared: LifecyclePanel) -> dict:
         "adoption_form": AdoptionStatusForm(formdata=None, prefix="adoption") if editable else None,
         "editable_adoptions": editable,
     }
+
+
+def render_panel(idea: Idea, user: User, shared: LifecyclePanel) -> Markup:
+    """The idea page's lifecycle section as `user` sees it: the shared panel with their forms spliced in."""
+    template = current_app.jinja_env.get_template("ideas/_lifecycle.html")
+    # Safe: an autoescaped template.
+    return Markup(template.render(idea=idea, lifecycle=page_state(idea, user, shared)))  # nosec B704
 
 
 def _status_label(status: str) -> str:
