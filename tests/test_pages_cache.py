@@ -397,3 +397,17 @@ def test_a_frame_with_a_viewers_secret_outside_its_holes_is_used_once_and_not_ke
         assert not frame_keys(app)
         made = page_cache.page(("k",), lambda hole: f"<p>{hole('name', None)}</p>", {"name": "<b>"}, ["secret-token"])
         assert made == "<p>&lt;b&gt;</p>" and len(frame_keys(app)) == 1
+
+
+def test_a_viewer_with_no_lifecycle_forms_gets_the_section_rendered_once_for_everyone(app, world, thread):
+    from forum.lifecycle import views as lifecycle_views
+
+    with app.test_request_context("/"):
+        idea = db.session.get(Idea, thread["idea_id"])
+        panel = page_cache.lifecycle_panel(idea, 0, lambda: lifecycle_views.shared_state(idea))
+        template = app.jinja_env.get_template("ideas/_lifecycle.html")
+        state = lifecycle_views.page_state(idea, world["officer2"], panel)
+        assert template.render(idea=idea, lifecycle=state) == panel.plain
+        assert lifecycle_views.render_panel(idea, world["officer2"], panel) == panel.plain
+        staff = lifecycle_views.render_panel(idea, world["staff"], panel)  # may move the idea: has the form
+        assert "Move this idea" in staff and "Move this idea" not in panel.plain

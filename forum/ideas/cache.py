@@ -16,6 +16,7 @@ PostgreSQL both writing the same `version + 1` from Python.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import threading
@@ -217,6 +218,8 @@ class LifecyclePanel:
     parts: tuple[tuple[Markup, int | None], ...]
     # (adoption id, office id) of each adoption: who may update which is decided per viewer.
     adoptions: tuple[tuple[int, int], ...]
+    # The whole section (ideas/_lifecycle.html) for a viewer who may use none of its forms: most viewers.
+    plain: Markup = Markup()
 
 
 def _adoption_slot(adoption_id: int) -> Markup:
@@ -243,7 +246,20 @@ def lifecycle_panel(idea: Idea, directory: int, state: Callable[[], dict]) -> Li
         parts = [(Markup(pieces[i]), int(pieces[i + 1])) for i in range(0, len(pieces) - 1, 2)]  # nosec B704
         parts.append((Markup(pieces[-1]), None))  # nosec B704
         adoptions = tuple((a.id, a.office_id) for a in shared["adoptions"])
-        return LifecyclePanel(parts=tuple(parts), adoptions=adoptions)
+        panel = LifecyclePanel(parts=tuple(parts), adoptions=adoptions)
+        # The section with no forms, rendered from the same template as a viewer's (forum/lifecycle/views.py
+        # page_state gives the template these keys).
+        no_forms = {
+            "shared": panel,
+            "status_form": None,
+            "adopt_form": None,
+            "adoption_form": None,
+            "editable_adoptions": frozenset(),
+        }
+        section = current_app.jinja_env.get_template("ideas/_lifecycle.html")
+        # Safe: an autoescaped template.
+        plain = Markup(section.render(idea=idea, lifecycle=no_forms))  # nosec B704
+        return dataclasses.replace(panel, plain=plain)
 
     return _cached(("lifecycle", idea.id, idea.version, directory, *_reader(), request.script_root), render)
 

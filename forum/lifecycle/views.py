@@ -68,9 +68,12 @@ def page_state(idea: Idea, user: User, shared: LifecyclePanel) -> dict:
 
 def render_panel(idea: Idea, user: User, shared: LifecyclePanel) -> Markup:
     """The idea page's lifecycle section as `user` sees it: the shared panel with their forms spliced in."""
+    state = page_state(idea, user, shared)
+    if not (state["status_form"] or state["adopt_form"] or state["editable_adoptions"]):
+        return shared.plain  # rendered once with no forms (forum/ideas/cache.py lifecycle_panel)
     template = current_app.jinja_env.get_template("ideas/_lifecycle.html")
     # Safe: an autoescaped template.
-    return Markup(template.render(idea=idea, lifecycle=page_state(idea, user, shared)))  # nosec B704
+    return Markup(template.render(idea=idea, lifecycle=state))  # nosec B704
 
 
 def _status_label(status: str) -> str:
