@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/pages.py [--duration 10] [--warmup 3] [--procs 2] [--conns 8] [--unanswered]
+    .venv/bin/python bench/pages.py [--duration 10] [--warmup 3] [--procs 2] [--conns 8] [--unanswered] [--profile DIR]
 
 What it does, in one run:
 
@@ -17,6 +17,9 @@ What it does, in one run:
    `conns` keep-alive connections each (a small selectors loop over raw sockets, so the harness stays
    cheap), a warm-up, then a fixed measuring window. Prints requests/s, p50/p99 latency, the server's
    and the harness's CPU use, and each page's throughput as a share of the bare endpoint's.
+5. With --profile DIR, py-spy samples the server's worker during each measured window (raw collapsed stacks
+   in DIR, one file per endpoint) and the top functions are printed; sampling slows the server, so a
+   profiled run's figures are for finding where the time goes, not for the record.
 
 Load goes to 127.0.0.1 only, is bounded by --duration, and the server is stopped at the end.
 """
@@ -417,6 +420,77 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
+# Profiling ----------------------------------------------------------------------------------------------
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"\W+", "-", label).strip("-")
+
+
+def start_profiler(directory: str | None, label: str, pid: int | None) -> subprocess.Popen | None:
+    """With --profile DIR: py-spy records the gunicorn worker (collapsed stacks in DIR) until stopped."""
+    if not directory or pid is None:
+        return None
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    slug = _slug(label)
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    cmd = [
+        py_spy,
+        "record",
+        "--function",
+        "--format",
+        "raw",
+        "--rate",
+        "200",
+        "-o",
+        f"{directory}/{slug}.txt",
+        "-p",
+        str(pid),
+    ]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profiler(proc: subprocess.Popen | None) -> None:
+    if proc is None:
+        return
+    proc.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def profile_summary(path: Path, top: int = 12) -> list[str]:
+    """The functions with the most samples in a py-spy raw file: on the stack (inclusive), and on top (self)."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    if not total:
+        return [f"  {path.name}: no samples"]
+
+    def short(frame: str) -> str:
+        return frame.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", "")[:110]
+
+    lines = [f"  {path.name}: {total} samples; the project's functions most on the stack (inclusive):"]
+    # py-spy names a file by its path under the working directory (the repository root) when it can.
+    ours = [(f, n) for f, n in inclusive.items() if re.search(r"\((?:\S*/)?(?:forum|templates)/", f)]
+    lines += [f"    {n / total:6.1%}  {short(f)}" for f, n in sorted(ours, key=lambda kv: -kv[1])[:top]]
+    lines.append("  most on top of the stack (self):")
+    lines += [f"    {n / total:6.1%}  {short(f)}" for f, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]]
+    return lines
+
+
 def measure(name: str, port: int, path: str, cookie: str, args, server_pid: int | None) -> Result:
     """Warm up, then load `path` for exactly args.duration seconds from args.procs client processes."""
     status, _, body = request(port, "GET", path, cookie=cookie)
@@ -434,9 +508,11 @@ def measure(name: str, port: int, path: str, cookie: str, args, server_pid: int 
         pipes.append(parent)
         procs.append(proc)
     time.sleep(max(0.0, t_measure - time.time()))
+    profiler = start_profiler(args.profile, name, server_pid)
     cpu0 = cpu_seconds(server_pid)
     time.sleep(max(0.0, t_end - time.time()))
     cpu1 = cpu_seconds(server_pid)
+    stop_profiler(profiler)
     latencies: list[float] = []
     errors, client_cpu = 0, 0.0
     for pipe, proc in zip(pipes, procs, strict=True):
@@ -474,6 +550,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comments", type=int, default=20, help="comments per idea")
     parser.add_argument("--big", type=int, default=50, help="comments on the one idea whose page is measured")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, server log)")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="record the server worker with py-spy during each measured window into DIR (skews the figures)",
+    )
     parser.add_argument(
         "--unanswered",
         action="store_true",
@@ -547,6 +628,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{verdict} the {TARGET_SHARE:.0%} target"
         )
     print(f"load average {load_before} at the start, {_loadavg()} at the end")
+    if args.profile:
+        print(f"\npy-spy profiles in {args.profile} (sampling slows the server: these figures are not for the record)")
+        for r in results:
+            raw = Path(args.profile) / f"{_slug(r.name)}.txt"
+            print("\n".join(profile_summary(raw)) if raw.exists() else f"  {raw.name}: missing")
     if min(r.server_cpu for r in results) < 0.9:
         print("note: the server had under 90% of a core in some window; other load on the machine skews req/s")
     return 0 if all(r.errors == 0 for r in results) else 1

@@ -143,8 +143,9 @@ def show(idea_id: int):
     viewer = current_viewer()
     idea, endorsed, following, (directory, flag) = _idea_for_viewer(idea_id, viewer)
     shared = page_cache.rendered(idea)
-    rules = Rules.from_config(current_app.config)
-    waiting = page_cache.waiting_panel(idea, (directory, flag), lambda: waiting_on(idea, rules))
+    waiting = page_cache.waiting_panel(
+        idea, (directory, flag), lambda: waiting_on(idea, Rules.from_config(current_app.config))
+    )
     lifecycle = page_cache.lifecycle_panel(idea, directory, lambda: lifecycle_views.shared_state(idea))
     unread = g.get("unread_notifications")  # counted with the viewer (forum/auth.py load_viewer)
     token = generate_csrf()
