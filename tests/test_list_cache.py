@@ -1,5 +1,7 @@
 """The idea list's rendered content is cached per list version; every change a row shows makes a new one."""
 
+import re
+
 import pytest
 
 from forum import create_app
@@ -115,3 +117,47 @@ def test_a_reader_who_wants_latin_digits_never_gets_a_bangla_digit_rendering(app
     assert "০" in list_html(client_for(bangla)) or "১" in list_html(client_for(bangla))
     latin_html = list_html(client_for(latin))
     assert not any(digit in latin_html for digit in "০১২৩৪৫৬৭৮৯")
+
+
+# The list page's frame (forum/ideas/views.py _framed): one per kind of viewer, the listing and the viewer's
+# own values in its holes.
+
+
+def masked(html: str) -> str:
+    """CSRF tokens carry a timestamp: two loads a second apart differ there only."""
+    return re.sub(r'(name="csrf_token" value=")[^"]+', r"\1CSRF", html)
+
+
+@pytest.mark.parametrize("language", ["en", "bn"])
+def test_the_list_from_its_frame_is_the_list_rendered_in_full_for_every_role(app, world, idea, client_for, language):
+    for role in ("officer", "senior", "staff", "admin"):
+        client = client_for(world[role])
+        client.get(f"/lang/{language}")
+        for params in ({}, {"sort": "top"}, {"category": world["land"].id, "page": 1}):
+            framed = list_html(client, **params), list_html(client, **params)
+            app.config["PAGE_FRAME_CACHE"] = False
+            try:
+                full = list_html(client, **params)
+            finally:
+                app.config["PAGE_FRAME_CACHE"] = True
+            assert masked(framed[0]) == masked(framed[1]) == masked(full), (role, params)
+
+
+def test_two_viewers_of_one_kind_share_the_lists_frame_and_each_sees_their_own_header(app, world, idea, client_for):
+    one, two = client_for(world["officer"]), client_for(world["officer2"])
+    one_html, two_html = list_html(one), list_html(two)
+    frames = [key for key in app.extensions["page_frames"]._data if "ideas/index.html" in key[-1]]
+    assert len(frames) == 1
+    assert ">Officer One</a>" in one_html and ">Officer Two</a>" not in one_html
+    assert ">Officer Two</a>" in two_html and ">Officer One</a>" not in two_html
+    assert f'data-user-id="{world["officer"].id}"' in one_html and f'data-user-id="{world["officer2"].id}"' in two_html
+
+
+def test_a_new_idea_and_the_language_links_query_show_through_the_frame(app, world, idea, client_for):
+    client = client_for(world["officer2"])
+    assert "Solar pumps" not in list_html(client, sort="top")
+    ideas.create_idea(world["officer2"], "Solar pumps", "Body.", world["land"].id)
+    db.session.commit()
+    html = list_html(client, sort="top")
+    assert "Solar pumps" in html
+    assert "next=/?sort%3Dtop" in html or "next=/?sort=top" in html

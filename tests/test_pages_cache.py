@@ -375,7 +375,7 @@ def test_a_role_change_shows_on_the_next_load(app, world, thread):
     assert ">Follow-up</a>" in html and "Move this idea" in html
 
 
-def test_messages_and_query_strings_are_rendered_in_full(app, world, thread):
+def test_messages_are_rendered_in_full_and_a_query_string_has_its_own_frame(app, world, thread):
     client = login_as(app, world["officer2"])
     idea_id = thread["idea_id"]
     page(client, idea_id)

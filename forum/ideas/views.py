@@ -82,7 +82,42 @@ def index():
         }
 
     key = (tuple(sorted(filters.items())), page_number)
-    return render_template("ideas/index.html", listing=page_cache.rendered_list(key, listing))
+    listed = page_cache.rendered_list(key, listing)
+    return _framed("ideas/index.html", current_viewer(), (), {"listing": listed}, {"listing": listed})
+
+
+def _framed(template: str, viewer: User, kind: tuple, context: dict, holes: dict) -> str:
+    """`template` from its frame cached per kind of viewer (forum/ideas/cache.py page), with `holes` and the
+    page header's (the viewer's name, id, zone, CSRF token, unread count) filled in for this viewer.
+
+    `kind` is what the page's own markup depends on besides the idea list's or idea's version (which `holes`
+    or `kind` carry), the reader, the path and query, and the viewer's role and badge. Rendered in full when a
+    frame would not fit: messages to show once, a count not taken with the viewer, templates reloading (debug).
+    """
+    unread = g.get("unread_notifications")  # counted with the viewer (forum/auth.py load_viewer)
+    token = generate_csrf()
+    holes = {
+        **holes,
+        "csrf": token,
+        "unread": unread,
+        "viewer_name": viewer.name,
+        "viewer_id": viewer.id,
+        "viewer_tz": viewer.timezone,
+    }
+
+    def render(hole=None) -> str:
+        return render_template(template, **context, **({"hole": hole} if hole is not None else {}))
+
+    if (
+        not current_app.config.get("PAGE_FRAME_CACHE", True)
+        or current_app.jinja_env.auto_reload
+        or unread is None
+        or get_flashed_messages()
+    ):
+        return render()
+    # The language links carry the full path, query string included.
+    kind = (template, request.full_path, viewer.is_staff, viewer.is_admin, bool(unread), *kind)
+    return page_cache.page(kind, render, holes, private=(token, viewer.email))
 
 
 @bp.route("/ideas/new", methods=["GET", "POST"])
@@ -147,59 +182,29 @@ def show(idea_id: int):
         idea, (directory, flag), lambda: waiting_on(idea, Rules.from_config(current_app.config))
     )
     lifecycle = page_cache.lifecycle_panel(idea, directory, lambda: lifecycle_views.shared_state(idea))
-    unread = g.get("unread_notifications")  # counted with the viewer (forum/auth.py load_viewer)
-    token = generate_csrf()
-    holes = {
+    thread = shared.thread.for_viewer(viewer)
+    lifecycle_html = lifecycle_views.render_panel(idea, viewer, lifecycle)
+    context = {
+        "idea": idea,
         "idea_head": shared.head,
-        "thread": shared.thread.for_viewer(viewer),
-        "waiting": waiting.html,
-        "lifecycle": lifecycle_views.render_panel(idea, viewer, lifecycle),
-        "csrf": token,
-        "unread": unread,
-        "viewer_name": viewer.name,
-        "viewer_id": viewer.id,
-        "viewer_tz": viewer.timezone,
+        "thread": thread,
+        "lifecycle_html": lifecycle_html,
+        "endorsed": endorsed,
+        "following": following,
+        "waiting_panel": waiting,
     }
-
-    def render(hole=None) -> str:
-        context = {"hole": hole} if hole is not None else {}
-        return render_template(
-            "ideas/show.html",
-            idea=idea,
-            idea_head=holes["idea_head"],
-            thread=holes["thread"],
-            lifecycle_html=holes["lifecycle"],
-            endorsed=endorsed,
-            following=following,
-            waiting_panel=waiting,
-            **context,
-        )
-
-    # Rendered in full when the frame would not fit: messages to show once, a query string (the language
-    # links carry the page's full path), a count not taken with the viewer, templates reloading (debug).
-    if (
-        not current_app.config.get("PAGE_FRAME_CACHE", True)
-        or current_app.jinja_env.auto_reload
-        or request.query_string
-        or unread is None
-        or get_flashed_messages()
-    ):
-        return render()
-    # Everything the frame's markup depends on besides the reader and what `holes` fill in.
+    holes = {"idea_head": shared.head, "thread": thread, "waiting": waiting.html, "lifecycle": lifecycle_html}
+    # Everything the frame's markup depends on besides what _framed adds and what `holes` fill in.
     kind = (
         idea.id,
         idea.version,
         idea.endorsement_count,  # an endorsement does not bump the version
-        request.path,
-        viewer.is_staff,
-        viewer.is_admin,
         idea.author_id == viewer.id,
         endorsed,
         following,
-        bool(unread),
         waiting.flag_id,
     )
-    return page_cache.page(kind, render, holes, private=(token, viewer.email))
+    return _framed("ideas/show.html", viewer, kind, context, holes)
 
 
 @bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
