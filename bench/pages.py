@@ -2,7 +2,8 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python bench/pages.py [--duration 10] [--warmup 3] [--procs 2] [--conns 8] [--unanswered] [--profile DIR]
+    .venv/bin/python bench/pages.py [--duration 10] [--warmup 3] [--procs 2] [--conns 8] [--unanswered]
+        [--rounds 1] [--profile DIR]
 
 What it does, in one run:
 
@@ -18,7 +19,9 @@ What it does, in one run:
    cheap), a warm-up, then a fixed measuring window. Prints requests/s, p50/p99 latency, the server's
    and the harness's CPU use, each page's throughput as a share of the bare endpoint's, and how evenly
    the server shared itself between the connections (the cause of p99 being far above p50: see main()).
-5. With --profile DIR, py-spy samples the server's worker during each measured window (raw collapsed stacks
+5. With --rounds N, each endpoint's --duration is cut into N windows taken in turn with the others', so
+   other work that comes and goes on the machine weighs on the bare endpoint and the pages alike.
+6. With --profile DIR, py-spy samples the server's worker during each measured window (raw collapsed stacks
    in DIR, one file per endpoint) and the top functions are printed; sampling slows the server, so a
    profiled run's figures are for finding where the time goes, not for the record.
 
@@ -417,6 +420,7 @@ class Result:
     client_cpu: float
     size: int
     served: list[int]  # responses per connection in the window (those still open at its end)
+    latencies: list[float]  # sorted, seconds
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -466,12 +470,13 @@ def stop_profiler(proc: subprocess.Popen | None) -> None:
         proc.wait()
 
 
-def profile_summary(path: Path, top: int = 12) -> list[str]:
-    """The functions with the most samples in a py-spy raw file: on the stack (inclusive), and on top (self)."""
+def profile_summary(paths: list[Path], top: int = 12) -> list[str]:
+    """The functions with the most samples in py-spy raw files: on the stack (inclusive), and on top (self)."""
     inclusive: dict[str, int] = {}
     own: dict[str, int] = {}
     total = 0
-    for line in path.read_text().splitlines():
+    name = ", ".join(path.name for path in paths) or "no profile"
+    for line in (line for path in paths for line in path.read_text().splitlines()):
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
@@ -482,12 +487,12 @@ def profile_summary(path: Path, top: int = 12) -> list[str]:
         for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + n
     if not total:
-        return [f"  {path.name}: no samples"]
+        return [f"  {name}: no samples"]
 
     def short(frame: str) -> str:
         return frame.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", "")[:110]
 
-    lines = [f"  {path.name}: {total} samples; the project's functions most on the stack (inclusive):"]
+    lines = [f"  {name}: {total} samples; the project's functions most on the stack (inclusive):"]
     # py-spy names a file by its path under the working directory (the repository root) when it can.
     ours = [(f, n) for f, n in inclusive.items() if re.search(r"\((?:\S*/)?(?:forum|templates)/", f)]
     lines += [f"    {n / total:6.1%}  {short(f)}" for f, n in sorted(ours, key=lambda kv: -kv[1])[:top]]
@@ -496,14 +501,16 @@ def profile_summary(path: Path, top: int = 12) -> list[str]:
     return lines
 
 
-def measure(name: str, port: int, path: str, cookie: str, args, server_pid: int | None) -> Result:
-    """Warm up, then load `path` for exactly args.duration seconds from args.procs client processes."""
+def measure(
+    name: str, port: int, path: str, cookie: str, args, server_pid: int | None, duration: float, label: str
+) -> Result:
+    """Warm up, then load `path` for exactly `duration` seconds from args.procs client processes."""
     status, _, body = request(port, "GET", path, cookie=cookie)
     if status != 200:
         raise RuntimeError(f"{path} answered {status} before the load")
     ctx = multiprocessing.get_context("fork")
     t_measure = time.time() + 0.5 + args.warmup
-    t_end = t_measure + args.duration
+    t_end = t_measure + duration
     pipes, procs = [], []
     for _ in range(args.procs):
         parent, child = ctx.Pipe(duplex=False)
@@ -513,7 +520,7 @@ def measure(name: str, port: int, path: str, cookie: str, args, server_pid: int 
         pipes.append(parent)
         procs.append(proc)
     time.sleep(max(0.0, t_measure - time.time()))
-    profiler = start_profiler(args.profile, name, server_pid)
+    profiler = start_profiler(args.profile, label, server_pid)
     cpu0 = cpu_seconds(server_pid)
     time.sleep(max(0.0, t_end - time.time()))
     cpu1 = cpu_seconds(server_pid)
@@ -534,13 +541,34 @@ def measure(name: str, port: int, path: str, cookie: str, args, server_pid: int 
         path=path,
         requests=len(latencies),
         errors=errors,
-        rps=len(latencies) / args.duration,
+        rps=len(latencies) / duration,
         p50_ms=_percentile(latencies, 0.50) * 1000,
         p99_ms=_percentile(latencies, 0.99) * 1000,
-        server_cpu=(cpu1 - cpu0) / args.duration,
-        client_cpu=client_cpu / args.duration,
+        server_cpu=(cpu1 - cpu0) / duration,
+        client_cpu=client_cpu / duration,
         size=len(body.encode()),
         served=served,
+        latencies=latencies,
+    )
+
+
+def merge(rounds: list[Result]) -> Result:
+    """One endpoint's windows (of equal length) as one: totals, means of the rates, percentiles of all."""
+    latencies = sorted(x for r in rounds for x in r.latencies)
+    n = len(rounds)
+    return Result(
+        name=rounds[0].name,
+        path=rounds[0].path,
+        requests=len(latencies),
+        errors=sum(r.errors for r in rounds),
+        rps=sum(r.rps for r in rounds) / n,
+        p50_ms=_percentile(latencies, 0.50) * 1000,
+        p99_ms=_percentile(latencies, 0.99) * 1000,
+        server_cpu=sum(r.server_cpu for r in rounds) / n,
+        client_cpu=sum(r.client_cpu for r in rounds) / n,
+        size=rounds[0].size,
+        served=[x for r in rounds for x in r.served],
+        latencies=latencies,
     )
 
 
@@ -552,6 +580,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per endpoint")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds of load before each window")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="cut each endpoint's --duration into this many windows, taken in turn with the other endpoints' "
+        "(steadier ratios while other work comes and goes on the machine)",
+    )
     parser.add_argument("--procs", type=int, default=2, help="client processes")
     parser.add_argument("--conns", type=int, default=8, help="keep-alive connections per client process")
     parser.add_argument("--ideas", type=int, default=2000)
@@ -569,6 +604,8 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure an idea page with no official response (its follow-up panel runs the follow-up rules)",
     )
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
 
     load_before = _loadavg()
     tmp = Path(tempfile.mkdtemp(prefix="psi-bench-"))
@@ -604,7 +641,14 @@ def main(argv: list[str] | None = None) -> int:
             # Ideas whose id is a multiple of 3 get an official response in the seed: take the newest other one.
             unanswered = next(i for i in range(big_id - 1, 0, -1) if i % 3)
             endpoints.append((f"unanswered ({args.comments} comments)", f"/ideas/{unanswered}"))
-        results = [measure(name, port, path, cookie, args, server_pid) for name, path in endpoints]
+        # With --rounds N, each endpoint's time is cut into N windows taken in turn (bare, list, page, ...,
+        # bare, list, page, ...), so load that comes and goes on the machine falls on all of them alike.
+        window = args.duration / args.rounds
+        rounds = [
+            [measure(name, port, path, cookie, args, server_pid, window, f"{name} {k + 1}") for name, path in endpoints]
+            for k in range(args.rounds)
+        ]
+        results = [merge(list(windows)) for windows in zip(*rounds, strict=True)]
     finally:
         if server is not None:
             stop_server(server)
@@ -650,8 +694,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         print(f"\npy-spy profiles in {args.profile} (sampling slows the server: these figures are not for the record)")
         for r in results:
-            raw = Path(args.profile) / f"{_slug(r.name)}.txt"
-            print("\n".join(profile_summary(raw)) if raw.exists() else f"  {raw.name}: missing")
+            raws = [Path(args.profile) / f"{_slug(f'{r.name} {k + 1}')}.txt" for k in range(args.rounds)]
+            print("\n".join(profile_summary([raw for raw in raws if raw.exists()])))
     if min(r.server_cpu for r in results) < 0.9:
         print("note: the server had under 90% of a core in some window; other load on the machine skews req/s")
     return 0 if all(r.errors == 0 for r in results) else 1
