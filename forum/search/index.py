@@ -247,7 +247,7 @@ def _to_whoosh(doc: dict, spell: str | None = None) -> dict:
     }
 
 
-class _Writer:
+class Writer:
     """What `writing()` yields: update and remove documents, then commit once."""
 
     def __init__(self, writer):
@@ -276,7 +276,7 @@ class _Writer:
 
 
 @contextmanager
-def writing(index_dir: str, timeout: float = 30.0) -> Iterator[_Writer]:
+def writing(index_dir: str, timeout: float = 30.0) -> Iterator[Writer]:
     """Hold the index's sync lock and write lock (waiting up to timeout); commit unless the block did.
 
     The sync lock stays held after the commit until the block ends, so a caller can
@@ -293,7 +293,7 @@ def writing(index_dir: str, timeout: float = 30.0) -> Iterator[_Writer]:
             writer = ix.writer(timeout=timeout, delay=0.05)  # a rebuild takes only this lock
         except LockError as exc:
             raise IndexBusy(f"search index busy for more than {timeout} s") from exc
-        w = _Writer(writer)
+        w = Writer(writer)
         try:
             yield w
         except BaseException:

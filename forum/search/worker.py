@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 
+import gevent
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app
@@ -155,15 +156,33 @@ def _drain_batch(app: Flask) -> int:
                 ).all()
                 docs, removed, removed_ideas = documents.documents_for(session, [(r.doc_type, r.doc_id) for r in rows])
                 session.rollback()  # read-only: end the transaction before the slow index write
-            writer.remove(removed, removed_ideas)
-            writer.update(docs)
-            writer.commit()
+            _off_the_event_loop(_write, writer, docs, removed, removed_ideas)
             # Still under the sync lock: no other drain can read these rows before they go
             # (ids can be reused once deleted, so a late delete could hit a newer row).
             if rows:
                 with so.Session(db.engine) as session, session.begin():
                     session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
         return len(rows)
+
+
+def _write(writer: index.Writer, docs: list[dict], removed: list[str], removed_ideas: list[int]) -> None:
+    writer.remove(removed, removed_ideas)
+    writer.update(docs)
+    writer.commit()
+
+
+def _off_the_event_loop(fn: Callable[..., None], *args: object) -> None:
+    """Call fn(*args) in a native thread of gevent's pool when gevent runs the process, else here.
+
+    A Whoosh write is pure Python for 10-200 ms (a merge, longer): as a greenlet it held the event loop
+    that long, so no socket was written and no request answered meanwhile (bench/live.py's posting p99;
+    gevent's blocking monitor named these writes). In a native thread it shares the interpreter with the
+    loop, which gets it back within the switch interval (5 ms). No database work happens in there.
+    """
+    if _gevent_patched():
+        gevent.get_hub().threadpool.apply(fn, args)
+    else:
+        fn(*args)
 
 
 def _gevent_patched() -> bool:
