@@ -11,7 +11,9 @@ Phases (`--phases`, comma-separated; default all):
 
 - `floor`: a bare Flask-SocketIO app (bench/live_floor.py) served by the same `gunicorn -c gunicorn.conf.py`
   (same worker class), `--clients` clients, `--posts` posts at `--rate`/s. Every forum phase prints its
-  ratio to the floor measured in the same run.
+  ratio to the floor measured in the same run under the same server settings: the `redis` phase's floor
+  is the bare app in two processes sharing the Redis queue (its ratio to the one-process floor is
+  printed too).
 - `one`: the forum in one gunicorn process (SQLite), the same load.
 - `redis`: the forum in two processes sharing the Redis message queue, clients split over both, posts
   sent to the first.
@@ -311,10 +313,12 @@ def stop_profilers(profilers: list[subprocess.Popen]) -> None:
 class FloorServer:
     """bench/live_floor.py under `gunicorn -c gunicorn.conf.py` on a free port."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, queue: str | None = None) -> None:
         self.port = free_port()
         self.log = directory / f"floor-{self.port}.log"
         env = {k: v for k, v in os.environ.items() if k != "SOCKETIO_MESSAGE_QUEUE"}
+        if queue:
+            env["SOCKETIO_MESSAGE_QUEUE"] = queue
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
                 [
@@ -604,18 +608,24 @@ def main() -> int:
     verdicts: list[tuple[str, bool]] = []
     floors: dict[int, dict] = {}
 
-    def floor_for(clients: int, tmp: Path) -> dict:
-        if clients not in floors:
-            server = FloorServer(tmp)
+    def floor_for(clients: int, tmp: Path, n_servers: int = 1) -> dict:
+        """The bare app under the same server settings: as many processes, sharing Redis when more than one."""
+        if (clients, n_servers) not in floors:
+            queue = REDIS_QUEUE if n_servers > 1 else None
+            servers = []
             try:
-                floors[clients] = fan_out(
-                    "floor", [server.url], server.url, "x", "x", 1, clients, args, [server.process.pid]
-                )
+                servers = [FloorServer(tmp, queue) for _ in range(n_servers)]
+                label = "floor" if n_servers == 1 else f"floor, {n_servers} processes + Redis"
+                floors[clients, n_servers] = fan_out(
+                    label, [s.url for s in servers], servers[0].url, "x", "x", 1, clients, args,
+                    [s.process.pid for s in servers],
+                )  # fmt: skip
             finally:
-                server.stop()
-            floors[clients]["window"] = window
-            report(floors[clients])
-        return floors[clients]
+                for server in servers:
+                    server.stop()
+            floors[clients, n_servers]["window"] = window
+            report(floors[clients, n_servers])
+        return floors[clients, n_servers]
 
     def forum_phase(label: str, site: Site, n_servers: int, clients: int, tmp: Path, p95_target: float) -> None:
         servers = [site.start() for _ in range(n_servers)]
@@ -628,7 +638,8 @@ def main() -> int:
             idea = api_post(
                 servers[0].url, author, "/ideas", {"title": f"Bench {label}", "body": "Fan-out", "category": 1}
             )
-            floor = floor_for(clients, tmp) if "floor" in phases else None
+            floor = floor_for(clients, tmp, n_servers) if "floor" in phases else None
+            one_floor = floor_for(clients, tmp) if "floor" in phases and n_servers > 1 else None
             result = fan_out(
                 label, [s.url for s in servers], servers[0].url, senior, viewer, idea["id"], clients, args,
                 [s.process.pid for s in servers],
@@ -642,6 +653,12 @@ def main() -> int:
             site.stop()
         result["window"] = window
         report(result, floor)
+        if one_floor is not None:
+            print(
+                f"    vs the one-process floor: CPU per event "
+                f"{result['cpu_per_event_us'] / one_floor['cpu_per_event_us']:.2f}x",
+                flush=True,
+            )
         ok = result["p95"] < p95_target and result["never"] + result["late"] == 0
         verdicts.append((f"{label}: p95 < {p95_target:.0f} ms and 0 lost", ok))
         if floor is not None:

@@ -6,18 +6,22 @@ things the benchmark does to the forum: connect with `auth={"token"}`, `join_ide
 sized like the forum's comment (so the ratio compares the forum's work per event, not its payload).
 
     gunicorn -c gunicorn.conf.py --chdir bench --bind 127.0.0.1:PORT live_floor:app
+
+Several processes sharing SOCKETIO_MESSAGE_QUEUE make the floor of the forum's multi-process phase.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, request
 from flask_socketio import SocketIO, join_room
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode="gevent")
+# With SOCKETIO_MESSAGE_QUEUE set (bench/live.py's two-process floor), emits travel through Redis as the forum's do.
+socketio = SocketIO(app, async_mode="gevent", message_queue=os.environ.get("SOCKETIO_MESSAGE_QUEUE"))
 _ids = itertools.count(1)
 
 
