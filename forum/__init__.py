@@ -156,6 +156,10 @@ def _configure_sqlite(app: Flask) -> None:
     if uri != "sqlite:///:memory:" and "poolclass" not in options:  # (in memory: one connection per thread)
         options.setdefault("pool_size", 20)
         options.setdefault("max_overflow", 40)
+        # The most recently returned connection first: SQLite drops a connection's page cache whenever another
+        # connection has written since its last transaction, so cycling through the pool (FIFO) read every
+        # request's pages afresh.
+        options.setdefault("pool_use_lifo", True)
     # A local file cannot drop a connection the way a database server can: no SELECT 1 before each use.
     options["pool_pre_ping"] = False
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
