@@ -130,18 +130,20 @@ def _controls(comment_ids: list[int]) -> tuple[dict[int, tuple[str, str]], dict[
     return own, admin
 
 
-def _cache() -> LRUCache:
-    # One cache per app: tests build many apps whose fresh databases reuse ids and versions.
-    cache = current_app.extensions.get("thread_cache")
+def _app_cache(name: str, size: int) -> LRUCache:
+    """The app's LRU cache `name`, made on first use with `size` entries and THREAD_CACHE_TTL.
+
+    One cache per app: tests build many apps whose fresh databases reuse ids and versions.
+    """
+    cache = current_app.extensions.get(name)
     if cache is None:
-        cache = current_app.extensions.setdefault(
-            "thread_cache",
-            LRUCache(
-                current_app.config.get("THREAD_CACHE_SIZE", DEFAULT_SIZE),
-                current_app.config.get("THREAD_CACHE_TTL", DEFAULT_TTL),
-            ),
-        )
+        ttl = current_app.config.get("THREAD_CACHE_TTL", DEFAULT_TTL)
+        cache = current_app.extensions.setdefault(name, LRUCache(size, ttl))
     return cache
+
+
+def _cache() -> LRUCache:
+    return _app_cache("thread_cache", current_app.config.get("THREAD_CACHE_SIZE", DEFAULT_SIZE))
 
 
 @dataclass(frozen=True)
@@ -291,16 +293,7 @@ class PageFrame:
 
 def _frames() -> LRUCache:
     # Its own LRU: a page has a frame per kind of viewer, and they must not push the threads out.
-    cache = current_app.extensions.get("page_frames")
-    if cache is None:
-        cache = current_app.extensions.setdefault(
-            "page_frames",
-            LRUCache(
-                current_app.config.get("PAGE_FRAME_CACHE_SIZE", 4 * DEFAULT_SIZE),
-                current_app.config.get("THREAD_CACHE_TTL", DEFAULT_TTL),
-            ),
-        )
-    return cache
+    return _app_cache("page_frames", current_app.config.get("PAGE_FRAME_CACHE_SIZE", 4 * DEFAULT_SIZE))
 
 
 def page(
