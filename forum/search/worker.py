@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 
 import gevent
+import gevent.monkey
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app
@@ -186,11 +187,7 @@ def _off_the_event_loop(fn: Callable[..., None], *args: object) -> None:
 
 
 def _gevent_patched() -> bool:
-    try:
-        from gevent import monkey
-    except ImportError:
-        return False
-    return monkey.is_module_patched("threading")
+    return gevent.monkey.is_module_patched("threading")
 
 
 def pending(app: Flask | None = None) -> int:
