@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from bench import profiling  # noqa: E402
 from tests.browser.servers import HOST, Site, api_post, api_token, free_port  # noqa: E402
 
 REDIS_QUEUE = "redis://127.0.0.1:6379/0"
@@ -280,35 +281,7 @@ def start_profilers(directory: str | None, label: str, pgids: list[int]) -> list
         if int(fields[2]) in pgids and int(entry.name) not in pgids:  # the workers, not the masters
             workers.append(int(entry.name))
     slug = re.sub(r"\W+", "-", label).strip("-")
-    return [
-        subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "py-spy"),
-                "record",
-                "--format",
-                "raw",
-                "--rate",
-                "200",
-                "-o",
-                f"{directory}/{slug}-{pid}.txt",
-                "-p",
-                str(pid),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for pid in workers
-    ]
-
-
-def stop_profilers(profilers: list[subprocess.Popen]) -> None:
-    for proc in profilers:
-        proc.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
-    for proc in profilers:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return [profiling.record(pid, f"{directory}/{slug}-{pid}.txt") for pid in workers]
 
 
 class FloorServer:
@@ -432,7 +405,7 @@ def fan_out(
         time.sleep(DRAIN)
         server_cpu = group_cpu(pgids) - server_start
         harness_cpu = _own_cpu() - harness_start
-        stop_profilers(profilers)
+        profiling.stop(profilers)
         stop.set()
         for _ in procs:
             reports.append(results.get(timeout=60))
@@ -551,7 +524,7 @@ def posting(url: str, token: str, viewer_token: str, idea_id: int, args, pgids: 
             t.join(timeout=POSTING_SECONDS + 60)
         elapsed = time.monotonic() - start
         server_cpu = group_cpu(pgids) - server_start
-        stop_profilers(profilers)
+        profiling.stop(profilers)
         time.sleep(1)
         stop.set()
         rep = results.get(timeout=60)

@@ -50,6 +50,10 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import profiling  # noqa: E402
+
 PASSWORD = "quiet-harbour-lantern-42"
 BENCH_EMAIL = "bench@bench.gov"
 TARGET_SHARE = 0.25  # the idea page should reach a quarter of the bare endpoint's throughput
@@ -441,33 +445,7 @@ def start_profiler(directory: str | None, label: str, pid: int | None) -> subpro
     if not directory or pid is None:
         return None
     Path(directory).mkdir(parents=True, exist_ok=True)
-    slug = _slug(label)
-    py_spy = str(Path(sys.executable).parent / "py-spy")
-    cmd = [
-        py_spy,
-        "record",
-        "--function",
-        "--format",
-        "raw",
-        "--rate",
-        "200",
-        "-o",
-        f"{directory}/{slug}.txt",
-        "-p",
-        str(pid),
-    ]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop_profiler(proc: subprocess.Popen | None) -> None:
-    if proc is None:
-        return
-    proc.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    return profiling.record(pid, f"{directory}/{_slug(label)}.txt", by_function=True)
 
 
 def profile_summary(paths: list[Path], top: int = 12) -> list[str]:
@@ -524,7 +502,8 @@ def measure(
     cpu0 = cpu_seconds(server_pid)
     time.sleep(max(0.0, t_end - time.time()))
     cpu1 = cpu_seconds(server_pid)
-    stop_profiler(profiler)
+    if profiler is not None:
+        profiling.stop([profiler])
     latencies: list[float] = []
     errors, client_cpu = 0, 0.0
     served: list[int] = []
