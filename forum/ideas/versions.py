@@ -28,6 +28,10 @@ _BUMPED = "forum_idea_list_bumped"  # session.info: the transaction that already
 # The office tree, the people in it (names, roles, offices, status), the categories' owners and the
 # holidays: what the idea page's follow-up and lifecycle panels read besides the idea itself.
 DIRECTORY = "directory"
+# Built once: every post bumps the list (building the statement anew cost about as much as running it).
+_VERSIONS = CacheVersion.__table__
+_BUMP = sa.update(_VERSIONS).where(_VERSIONS.c.name == sa.bindparam("bump_name")).values(value=_VERSIONS.c.value + 1)
+_FIRST = sa.insert(_VERSIONS).values(name=sa.bindparam("bump_name"), value=1)
 
 
 def version(name: str = IDEA_LIST) -> int:
@@ -71,7 +75,5 @@ def _bump(name: str) -> None:
 
 
 def _bump_in(connection: sa.Connection, name: str) -> None:
-    table = CacheVersion.__table__
-    bumped = connection.execute(sa.update(table).where(table.c.name == name).values(value=table.c.value + 1)).rowcount
-    if not bumped:  # a database made with create_all() rather than the migration
-        connection.execute(sa.insert(table).values(name=name, value=1))
+    if not connection.execute(_BUMP, {"bump_name": name}).rowcount:
+        connection.execute(_FIRST, {"bump_name": name})  # a database made with create_all(), not the migration

@@ -18,6 +18,9 @@ _RECIPIENTS = (
 )
 
 
+_INSERT_QUEUED = sa.insert(MailOutbox.__table__)  # plain INSERT: no ORM bookkeeping
+
+
 def queue_for_notification(note: Notification, user: User) -> bool:
     """Queue an immediate email for a notification if its recipient wants that kind right away.
 
@@ -60,7 +63,7 @@ def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
         if uid in users and (getattr(prefs[uid], kind) if uid in prefs else DEFAULTS[kind]) == "immediate"
     ]
     if rows:
-        db.session.execute(sa.insert(MailOutbox.__table__), rows)  # plain INSERT: no ORM bookkeeping
+        db.session.execute(_INSERT_QUEUED, rows)
         after_commit(_wake, all(row["kind"] in DELAYED_KINDS for row in rows))
     return len(rows)
 

@@ -19,6 +19,9 @@ from forum.models import SearchOutbox, utcnow
 from forum.search import documents, pg, service, worker
 
 _PENDING = "forum_search_pending"
+# A plain INSERT rather than new objects (at commit, those would cost a second unit-of-work flush); built
+# once, as every post runs it.
+_INSERT_ROWS = sa.insert(SearchOutbox.__table__)
 
 
 def record(doc_type: str, doc_id: int) -> None:
@@ -34,11 +37,8 @@ def write_pending(session: so.Session, refs: Iterable[tuple[str, int]], engine: 
         docs, removed, removed_ideas = documents.documents_for(session, refs)
         pg.write(session.connection(), docs, removed, removed_ideas)
         return
-    # A plain INSERT rather than new objects: at commit, those would cost a second unit-of-work flush.
     now = utcnow()
-    session.execute(
-        sa.insert(SearchOutbox.__table__), [{"doc_type": t, "doc_id": i, "created_at": now} for t, i in refs]
-    )
+    session.execute(_INSERT_ROWS, [{"doc_type": t, "doc_id": i, "created_at": now} for t, i in refs])
     after_commit(worker.wake)
 
 
