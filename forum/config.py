@@ -91,6 +91,14 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or "http://localhost:5000"
     # Seconds the staff report is kept per process (0: computed on every view).
     FOLLOWUP_REPORT_CACHE_SECONDS = int(os.environ.get("FOLLOWUP_REPORT_CACHE_SECONDS") or 60)
+    # The idea pages' caches in each process (forum/ideas/cache.py): rendered threads and panels, and the
+    # page frames (one per idea and kind of viewer; False renders every page in full). Entries live at most
+    # THREAD_CACHE_TTL seconds; every change bumps a version in their keys, so the time-to-live only bounds
+    # memory, never staleness.
+    THREAD_CACHE_SIZE = int(os.environ.get("THREAD_CACHE_SIZE") or 256)
+    THREAD_CACHE_TTL = float(os.environ.get("THREAD_CACHE_TTL") or 60)
+    PAGE_FRAME_CACHE = _flag("PAGE_FRAME_CACHE", True)
+    PAGE_FRAME_CACHE_SIZE = int(os.environ.get("PAGE_FRAME_CACHE_SIZE") or 1024)
     # Proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR") or 0)
     # A request over 1 MB is refused with 413 (SPEC section 3).

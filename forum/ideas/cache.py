@@ -137,13 +137,13 @@ def _app_cache(name: str, size: int) -> LRUCache:
     """
     cache = current_app.extensions.get(name)
     if cache is None:
-        ttl = current_app.config.get("THREAD_CACHE_TTL", DEFAULT_TTL)
+        ttl = current_app.config["THREAD_CACHE_TTL"]
         cache = current_app.extensions.setdefault(name, LRUCache(size, ttl))
     return cache
 
 
 def _cache() -> LRUCache:
-    return _app_cache("thread_cache", current_app.config.get("THREAD_CACHE_SIZE", DEFAULT_SIZE))
+    return _app_cache("thread_cache", current_app.config["THREAD_CACHE_SIZE"])
 
 
 @dataclass(frozen=True)
@@ -232,6 +232,23 @@ def _adoption_slot(adoption_id: int) -> Markup:
 _SLOT_RE = re.compile(rf"<!--{_MARK}:adoption:(\d+)-->")
 
 
+def lifecycle_section(
+    shared: LifecyclePanel,
+    status_form: Any = None,
+    adopt_form: Any = None,
+    adoption_form: Any = None,
+    editable_adoptions: frozenset[int] = frozenset(),
+) -> dict:
+    """What templates/ideas/_lifecycle.html reads: the shared panel and the forms this viewer may use (None: none)."""
+    return {
+        "shared": shared,
+        "status_form": status_form,
+        "adopt_form": adopt_form,
+        "adoption_form": adoption_form,
+        "editable_adoptions": editable_adoptions,
+    }
+
+
 def lifecycle_panel(idea: Idea, directory: int, state: Callable[[], dict]) -> LifecyclePanel:
     """The idea page's lifecycle panel, rendered only when the idea or the directory has changed.
 
@@ -249,18 +266,10 @@ def lifecycle_panel(idea: Idea, directory: int, state: Callable[[], dict]) -> Li
         parts.append((Markup(pieces[-1]), None))  # nosec B704
         adoptions = tuple((a.id, a.office_id) for a in shared["adoptions"])
         panel = LifecyclePanel(parts=tuple(parts), adoptions=adoptions)
-        # The section with no forms, rendered from the same template as a viewer's (forum/lifecycle/views.py
-        # page_state gives the template these keys).
-        no_forms = {
-            "shared": panel,
-            "status_form": None,
-            "adopt_form": None,
-            "adoption_form": None,
-            "editable_adoptions": frozenset(),
-        }
+        # The section for a viewer with no forms, rendered once from the same template as a viewer's.
         section = current_app.jinja_env.get_template("ideas/_lifecycle.html")
         # Safe: an autoescaped template.
-        plain = Markup(section.render(idea=idea, lifecycle=no_forms))  # nosec B704
+        plain = Markup(section.render(idea=idea, lifecycle=lifecycle_section(panel)))  # nosec B704
         return dataclasses.replace(panel, plain=plain)
 
     return _cached(("lifecycle", idea.id, idea.version, directory, *_reader(), request.script_root), render)
@@ -293,7 +302,7 @@ class PageFrame:
 
 def _frames() -> LRUCache:
     # Its own LRU: a page has a frame per kind of viewer, and they must not push the threads out.
-    return _app_cache("page_frames", current_app.config.get("PAGE_FRAME_CACHE_SIZE", 4 * DEFAULT_SIZE))
+    return _app_cache("page_frames", current_app.config["PAGE_FRAME_CACHE_SIZE"])
 
 
 def page(

@@ -109,7 +109,7 @@ def _framed(template: str, viewer: User, kind: tuple, context: dict, holes: dict
         return render_template(template, **context, **({"hole": hole} if hole is not None else {}))
 
     if (
-        not current_app.config.get("PAGE_FRAME_CACHE", True)
+        not current_app.config["PAGE_FRAME_CACHE"]
         or current_app.jinja_env.auto_reload
         or unread is None
         or get_flashed_messages()

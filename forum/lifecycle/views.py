@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 from forum.extensions import db
 from forum.forms import commit_change
 from forum.ideas import service as ideas
-from forum.ideas.cache import LifecyclePanel
+from forum.ideas.cache import LifecyclePanel, lifecycle_section
 from forum.ideas.forms import AdoptForm, AdoptionStatusForm, StatusForm
 from forum.lifecycle import service as lifecycle
 from forum.models import Idea, Office, User
@@ -52,18 +52,18 @@ def page_state(idea: Idea, user: User, shared: LifecyclePanel) -> dict:
         if offices:
             adopt_form = AdoptForm(formdata=None, prefix="adopt")
             adopt_form.office.choices = [(o.code, o.name) for o in offices]
-    editable = {
+    editable = frozenset(
         adoption_id
         for adoption_id, office_id in shared.adoptions
         if lifecycle.can_adopt_for(user, db.session.get(Office, office_id))
-    }
-    return {
-        "shared": shared,
-        "status_form": status_form,
-        "adopt_form": adopt_form,
-        "adoption_form": AdoptionStatusForm(formdata=None, prefix="adoption") if editable else None,
-        "editable_adoptions": editable,
-    }
+    )
+    return lifecycle_section(
+        shared,
+        status_form=status_form,
+        adopt_form=adopt_form,
+        adoption_form=AdoptionStatusForm(formdata=None, prefix="adoption") if editable else None,
+        editable_adoptions=editable,
+    )
 
 
 def render_panel(idea: Idea, user: User, shared: LifecyclePanel) -> Markup:
