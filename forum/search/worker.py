@@ -247,20 +247,22 @@ class Indexer:
             self.app.logger.exception("search index rebuild failed")
         # Each drain is a Whoosh commit (a new segment, often a merge): under a burst of comments, one
         # commit per post was the live server's largest CPU cost (bench/live.py profile). Draining at
-        # most once per interval after a drain that found work batches a burst into one commit; search lags
-        # by at most that much.
-        spacing = float(self.app.config.get("SEARCH_DRAIN_INTERVAL", 1.0))
+        # most once per interval (config.py SEARCH_DRAIN_INTERVAL) after a drain that found work batches a
+        # burst into one commit.
+        spacing = float(self.app.config["SEARCH_DRAIN_INTERVAL"])
         while not self.stopping:
             # Draining first also heals rows left by a crash or by another process.
             self.event.clear()
-            drained = 0
+            drained, started = 0, time.monotonic()
             try:
                 drained = 0 if postgres else drain(self.app)
             except Exception:  # the index is rebuildable: log, keep the rows, retry on the next wake
                 self.app.logger.exception("search indexing failed; will retry")
             self._run_jobs()
             if drained and spacing > 0 and not self.stopping:
-                time.sleep(spacing)  # a post after a quiet spell is still indexed at once
+                # Start to start, so the drain's own time does not add to the lag; a post after a quiet spell
+                # is still indexed at once.
+                time.sleep(max(0.0, spacing - (time.monotonic() - started)))
             self.event.wait(poll)
 
     def _run_jobs(self) -> None:
