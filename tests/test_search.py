@@ -1,5 +1,6 @@
 """Search: analysis (English, Bangla, Urdu), filters, ranking, snippets, and the index following the database."""
 
+import io
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ from forum import create_app
 from forum.extensions import db
 from forum.ideas import service as ideas
 from forum.models import Comment, Idea, SearchOutbox
-from forum.search import index, pg, service, shared, worker
+from forum.search import index, pg, service, shared, worker, writer_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -590,3 +591,60 @@ def test_reindex_reports_progress_for_every_document(world, app, runner):
     assert count == 4 and sum(seen) == 4
     result = runner.invoke(args=["search", "reindex", "--procs", "1"])
     assert result.exit_code == 0 and "Indexing 4 posts" in result.output and "Indexed 4 documents" in result.output
+
+
+def writer_doc(n: int, body: str = "Written by the child process.") -> dict:
+    return {
+        "key": f"comment:{n}",
+        "type": "comment",
+        "idea_id": 1,
+        "title": "",
+        "body": body,
+        "tags": [],
+        "author_id": 2,
+        "office": "MIN",
+        "category": 1,
+        "reference": "",
+        "created": datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
+    }
+
+
+def test_the_writer_process_writes_each_batch_and_answers_a_bad_one_with_an_error(tmp_path):
+    index_dir = str(tmp_path / "index")
+    writer = writer_process.WriterProcess()
+    try:
+        writer.write(index_dir, [writer_doc(1), writer_doc(2)], [], [], 30.0)
+        assert index.all_keys(index_dir) == {"comment:1", "comment:2"}
+        with pytest.raises(writer_process.WriterProcessError, match="KeyError"):
+            writer.write(index_dir, [{"title": "no key"}], [], [], 30.0)
+        # The same child goes on: the failed batch wrote nothing, the next one lands.
+        writer.write(index_dir, [writer_doc(3)], ["comment:1"], [], 30.0)
+        assert index.all_keys(index_dir) == {"comment:2", "comment:3"}
+    finally:
+        writer.close()
+
+
+def test_a_writer_process_that_died_is_replaced_by_the_next_write(tmp_path):
+    index_dir = str(tmp_path / "index")
+    writer = writer_process.WriterProcess()
+    try:
+        writer.write(index_dir, [writer_doc(1)], [], [], 30.0)
+        first = writer.pid
+        os.kill(first, 9)
+        os.waitpid(first, 0)
+        writer.write(index_dir, [writer_doc(2)], [], [], 30.0)
+        assert writer.pid != first
+        assert index.all_keys(index_dir) == {"comment:1", "comment:2"}
+    finally:
+        writer.close()
+
+
+def test_the_writer_loop_reads_dates_back_and_answers_every_line(tmp_path):
+    index_dir = str(tmp_path / "index")
+    request = {"index_dir": index_dir, "timeout": 5, "docs": [writer_doc(7)], "removed": [], "removed_ideas": []}
+    line = json.dumps(request, default=datetime.isoformat)
+    answers = io.StringIO()
+    writer_process.serve(io.StringIO(line + "\n" + "not json\n"), answers)
+    first, second = (json.loads(a) for a in answers.getvalue().splitlines())
+    assert first == {"ok": True} and not second["ok"] and "JSONDecodeError" in second["error"]
+    assert index.all_keys(index_dir) == {"comment:7"}  # its date arrived as text and was indexed as a date

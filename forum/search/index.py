@@ -276,33 +276,58 @@ class Writer:
 
 
 @contextmanager
-def writing(index_dir: str, timeout: float = 30.0) -> Iterator[Writer]:
-    """Hold the index's sync lock and write lock (waiting up to timeout); commit unless the block did.
+def syncing(index_dir: str, timeout: float = 30.0) -> Iterator[None]:
+    """Hold the index's sync lock (waiting up to timeout) for the block.
 
-    The sync lock stays held after the commit until the block ends, so a caller can
-    read the database, write, commit, and then mark its work done with no other
-    process in between: none can write an older state of a document over a newer one,
-    nor pick up work already done.
+    A drain holds it while it reads the database, writes the index and marks its work done, so no
+    other process comes in between: none can write an older state of a document over a newer one,
+    nor pick up work already done. The write itself may happen in another process (write()).
     """
     ix = _open(index_dir)
     sync_lock = ix.storage.lock(ix.indexname + "_SYNCLOCK")
     if not try_for(sync_lock.acquire, timeout=timeout, delay=0.02):
         raise IndexBusy(f"search index busy for more than {timeout} s")
     try:
-        try:
-            writer = ix.writer(timeout=timeout, delay=0.05)  # a rebuild takes only this lock
-        except LockError as exc:
-            raise IndexBusy(f"search index busy for more than {timeout} s") from exc
-        w = Writer(writer)
-        try:
-            yield w
-        except BaseException:
-            if not w.committed:
-                writer.cancel()
-            raise
-        w.commit()
+        yield
     finally:
         sync_lock.release()
+
+
+@contextmanager
+def _writer(index_dir: str, timeout: float) -> Iterator[Writer]:
+    """The index's write lock and a writer, committed unless the block did (cancelled if it raised)."""
+    try:
+        writer = _open(index_dir).writer(timeout=timeout, delay=0.05)  # a rebuild takes only this lock
+    except LockError as exc:
+        raise IndexBusy(f"search index busy for more than {timeout} s") from exc
+    w = Writer(writer)
+    try:
+        yield w
+    except BaseException:
+        if not w.committed:
+            writer.cancel()
+        raise
+    w.commit()
+
+
+@contextmanager
+def writing(index_dir: str, timeout: float = 30.0) -> Iterator[Writer]:
+    """Hold the index's sync lock and write lock (waiting up to timeout); commit unless the block did."""
+    with syncing(index_dir, timeout), _writer(index_dir, timeout) as w:
+        yield w
+
+
+def write(
+    index_dir: str,
+    docs: list[dict],
+    removed: Iterable[str] = (),
+    removed_ideas: Iterable[int] = (),
+    timeout: float = 30.0,
+) -> None:
+    """Remove, then add or replace documents, in one commit; for a caller that holds the sync lock (syncing())."""
+    with _writer(index_dir, timeout) as w:
+        w.remove(removed, removed_ideas)
+        w.update(docs)
 
 
 def index_documents(docs: Iterable[dict], index_dir: str, timeout: float = 30.0) -> int:

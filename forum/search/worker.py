@@ -12,7 +12,9 @@ indexing is idempotent (update_document by key).
 
 Each process runs one background indexer thread, started on the first wake or
 request. Under gunicorn's gevent worker `threading` is monkey-patched, so the
-same code runs as a greenlet. In tests, SEARCH_SYNC drains inline on wake.
+same code runs as a greenlet, and the index write itself goes to a child process
+(writer_process.py) so it never holds the event loop. In tests, SEARCH_SYNC
+drains inline on wake.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 
-import gevent
 import gevent.monkey
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -33,7 +34,7 @@ from flask import Flask, current_app
 
 from forum.extensions import db
 from forum.models import SearchOutbox, utcnow
-from forum.search import documents, index, pg, service
+from forum.search import documents, index, pg, service, writer_process
 
 BATCH = 500
 # Posts saved while a rebuild reads the database are indexed again afterwards; the margin
@@ -148,7 +149,7 @@ def _drain_batch(app: Flask) -> int:
                 return 0
         index_dir = app.config["SEARCH_INDEX_DIR"]
         timeout = app.config.get("SEARCH_WRITER_TIMEOUT", 30.0)
-        with index.writing(index_dir, timeout) as writer:
+        with index.syncing(index_dir, timeout):
             with so.Session(db.engine, expire_on_commit=False) as session:
                 rows = session.execute(
                     sa.select(SearchOutbox.id, SearchOutbox.doc_type, SearchOutbox.doc_id)
@@ -157,7 +158,7 @@ def _drain_batch(app: Flask) -> int:
                 ).all()
                 docs, removed, removed_ideas = documents.documents_for(session, [(r.doc_type, r.doc_id) for r in rows])
                 session.rollback()  # read-only: end the transaction before the slow index write
-            _off_the_event_loop(_write, writer, docs, removed, removed_ideas)
+            _write(app, index_dir, timeout, docs, removed, removed_ideas)
             # Still under the sync lock: no other drain can read these rows before they go
             # (ids can be reused once deleted, so a late delete could hit a newer row).
             if rows:
@@ -166,24 +167,23 @@ def _drain_batch(app: Flask) -> int:
         return len(rows)
 
 
-def _write(writer: index.Writer, docs: list[dict], removed: list[str], removed_ideas: list[int]) -> None:
-    writer.remove(removed, removed_ideas)
-    writer.update(docs)
-    writer.commit()
+def _write(
+    app: Flask, index_dir: str, timeout: float, docs: list[dict], removed: list[str], removed_ideas: list[int]
+) -> None:
+    """Write a drained batch: in the app's writer process when gevent runs this process, else here.
 
-
-def _off_the_event_loop(fn: Callable[..., None], *args: object) -> None:
-    """Call fn(*args) in a native thread of gevent's pool when gevent runs the process, else here.
-
-    A Whoosh write is pure Python for 10-200 ms (a merge, longer): as a greenlet it held the event loop
-    that long, so no socket was written and no request answered meanwhile (bench/live.py's posting p99;
-    gevent's blocking monitor named these writes). In a native thread it shares the interpreter with the
-    loop, which gets it back within the switch interval (5 ms). No database work happens in there.
+    A Whoosh write is pure Python for 10-200 ms (a merge, longer). As a greenlet it held the event loop
+    that long; in a native thread of gevent's pool it still took the interpreter back every other switch
+    interval, and the posting phase of bench/live.py showed it in the post latency's p99. In a process of
+    its own (forum/search/writer_process.py) it shares nothing with the loop.
     """
     if _gevent_patched():
-        gevent.get_hub().threadpool.apply(fn, args)
+        writer = app.extensions.get("search_writer_process")
+        if writer is None:
+            writer = app.extensions.setdefault("search_writer_process", writer_process.WriterProcess())
+        writer.write(index_dir, docs, removed, removed_ideas, timeout)
     else:
-        fn(*args)
+        index.write(index_dir, docs, removed, removed_ideas, timeout)
 
 
 def _gevent_patched() -> bool:
