@@ -613,8 +613,10 @@ def test_the_writer_process_writes_each_batch_and_answers_a_bad_one_with_an_erro
     index_dir = str(tmp_path / "index")
     writer = writer_process.WriterProcess()
     try:
+        writer.start()  # as the indexer does when it starts, before any batch
+        child = writer.pid
         writer.write(index_dir, [writer_doc(1), writer_doc(2)], [], [], 30.0)
-        assert index.all_keys(index_dir) == {"comment:1", "comment:2"}
+        assert index.all_keys(index_dir) == {"comment:1", "comment:2"} and writer.pid == child
         with pytest.raises(writer_process.WriterProcessError, match="KeyError"):
             writer.write(index_dir, [{"title": "no key"}], [], [], 30.0)
         # The same child goes on: the failed batch wrote nothing, the next one lands.

@@ -178,12 +178,16 @@ def _write(
     its own (forum/search/writer_process.py) it shares nothing with the loop.
     """
     if _gevent_patched():
-        writer = app.extensions.get("search_writer_process")
-        if writer is None:
-            writer = app.extensions.setdefault("search_writer_process", writer_process.WriterProcess())
-        writer.write(index_dir, docs, removed, removed_ideas, timeout)
+        _writer_process(app).write(index_dir, docs, removed, removed_ideas, timeout)
     else:
         index.write(index_dir, docs, removed, removed_ideas, timeout)
+
+
+def _writer_process(app: Flask) -> writer_process.WriterProcess:
+    writer = app.extensions.get("search_writer_process")
+    if writer is None:
+        writer = app.extensions.setdefault("search_writer_process", writer_process.WriterProcess())
+    return writer
 
 
 def _gevent_patched() -> bool:
@@ -229,6 +233,13 @@ class Indexer:
     def _run(self) -> None:
         poll = float(self.app.config.get("SEARCH_POLL_SECONDS", 10))
         postgres = self.app.config.get("SEARCH_BACKEND") == "postgres"
+        if not postgres and _gevent_patched():
+            # Started now, with the process, rather than by the first drain with work: starting it imports the
+            # app's modules (about half a second of CPU), which a busy minute should not pay for.
+            try:
+                _writer_process(self.app).start()
+            except OSError:  # the first drain tries again
+                self.app.logger.exception("search index writer process did not start")
         try:
             # An index written by an older version of the search module was replaced by an empty one.
             # (PostgreSQL has no index files: there this thread only runs the jobs that follow commits.)

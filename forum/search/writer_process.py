@@ -85,6 +85,11 @@ class WriterProcess:
         """The child's process id while one runs."""
         return self._proc.pid if self._proc is not None else None
 
+    def start(self) -> None:
+        """Start the child now if none runs (else the next write starts it)."""
+        with self._lock:
+            self._running()
+
     def _running(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is not None:
             self._stop(kill=False)  # died since the last batch: its pipes go, a new child comes
