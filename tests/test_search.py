@@ -650,3 +650,13 @@ def test_the_writer_loop_reads_dates_back_and_answers_every_line(tmp_path):
     first, second = (json.loads(a) for a in answers.getvalue().splitlines())
     assert first == {"ok": True} and not second["ok"] and "JSONDecodeError" in second["error"]
     assert index.all_keys(index_dir) == {"comment:7"}  # its date arrived as text and was indexed as a date
+
+
+def test_the_writer_process_reads_a_relative_index_folder_from_the_servers_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    writer = writer_process.WriterProcess()
+    try:
+        writer.write("relative-index", [writer_doc(1)], [], [], 30.0)
+    finally:
+        writer.close()
+    assert index.all_keys(str(tmp_path / "relative-index")) == {"comment:1"}

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from forum.search import index
 
-# The directory that holds the forum package: the child imports it from there whatever its cwd.
+# The directory that holds the forum package: the child imports it from there. Its cwd stays the server's, so
+# a relative SEARCH_INDEX_DIR names the same folder in both.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -101,7 +102,6 @@ class WriterProcess:
                 stdout=subprocess.PIPE,
                 text=True,
                 env={**os.environ, "PYTHONPATH": path},
-                cwd=_PACKAGE_ROOT,
             )
         return self._proc
 
