@@ -178,16 +178,9 @@ def _write(
     its own (forum/search/writer_process.py) it shares nothing with the loop.
     """
     if _gevent_patched():
-        _writer_process(app).write(index_dir, docs, removed, removed_ideas, timeout)
+        indexer_for(app).writer.write(index_dir, docs, removed, removed_ideas, timeout)
     else:
         index.write(index_dir, docs, removed, removed_ideas, timeout)
-
-
-def _writer_process(app: Flask) -> writer_process.WriterProcess:
-    writer = app.extensions.get("search_writer_process")
-    if writer is None:
-        writer = app.extensions.setdefault("search_writer_process", writer_process.WriterProcess())
-    return writer
 
 
 def _gevent_patched() -> bool:
@@ -212,6 +205,8 @@ class Indexer:
         self.lock = threading.Lock()
         # Work that follows a commit but is no part of the request (saved-search matching), run after a drain.
         self.jobs: collections.deque[tuple[Callable[..., None], tuple]] = collections.deque()
+        # Under gevent, where the drains' index writes go (its child starts with the thread).
+        self.writer = writer_process.WriterProcess()
 
     def wake(self) -> None:
         """Start the thread if needed and tell it there is work."""
@@ -237,7 +232,7 @@ class Indexer:
             # Started now, with the process, rather than by the first drain with work: starting it imports the
             # app's modules (about half a second of CPU), which a busy minute should not pay for.
             try:
-                _writer_process(self.app).start()
+                self.writer.start()
             except OSError:  # the first drain tries again
                 self.app.logger.exception("search index writer process did not start")
         try:
