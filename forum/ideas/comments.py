@@ -35,7 +35,9 @@ _COUNT_COMMENT = (
     .values(comment_count=_IDEAS.c.comment_count + 1, version=_IDEAS.c.version + 1)
 )
 _INSERT_COMMENT = sa.insert(Comment.__table__).returning(Comment.__table__.c.id)
-_FOLLOWERS = sa.select(Follow.user_id).where(Follow.idea_id == sa.bindparam("idea_id"))
+# Table columns: a plain statement, without the ORM's compile step for mapped attributes.
+_FOLLOWS = Follow.__table__
+_FOLLOWERS = sa.select(_FOLLOWS.c.user_id).where(_FOLLOWS.c.idea_id == sa.bindparam("idea_id"))
 
 
 def _comment_body(value: object) -> str:

@@ -10,11 +10,15 @@ from forum.extensions import db
 from forum.mail.preferences import DEFAULTS, DELAYED_KINDS, NOTIFICATION_KINDS, frequency
 from forum.models import EmailPreference, MailOutbox, Notification, User, utcnow
 
-# Built once (a reply runs it on every post): the active recipients' addresses and email preferences.
+# Built once (a reply runs it on every post): the active recipients' addresses and email preferences (NULL
+# where a user has no preference row). Table columns, not the mapped classes: rows, without the ORM's
+# loading of EmailPreference objects (about a third of this function's cost per post).
+_USERS, _PREFERENCES = User.__table__, EmailPreference.__table__
+_PREFERENCE_COLUMNS = sorted(set(NOTIFICATION_KINDS.values()))
 _RECIPIENTS = (
-    sa.select(User.id, User.email, EmailPreference)
-    .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
-    .where(User.id.in_(sa.bindparam("user_ids", expanding=True)), User.status == "active", User.email != "")
+    sa.select(_USERS.c.id, _USERS.c.email, *(_PREFERENCES.c[kind] for kind in _PREFERENCE_COLUMNS))
+    .outerjoin(_PREFERENCES, _PREFERENCES.c.user_id == _USERS.c.id)
+    .where(_USERS.c.id.in_(sa.bindparam("user_ids", expanding=True)), _USERS.c.status == "active", _USERS.c.email != "")
 )
 
 
@@ -44,9 +48,10 @@ def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
         return 0
     user_ids = list({uid for _, uid, _ in wanted})
     # One read for the recipients' addresses and their preferences (a missing preference row: defaults).
-    found = db.session.execute(_RECIPIENTS, {"user_ids": user_ids}).all()
-    users = {uid: email for uid, email, _ in found}
-    prefs = {uid: pref for uid, _, pref in found if pref is not None}
+    found = db.session.execute(_RECIPIENTS, {"user_ids": user_ids}).mappings().all()
+    users = {row["id"]: row["email"] for row in found}
+    # A user's frequency for a kind: theirs, or the default where they never chose (no row, or NULL).
+    frequency_of = {(row["id"], kind): row[kind] or DEFAULTS[kind] for row in found for kind in _PREFERENCE_COLUMNS}
     now = utcnow()
     rows = [
         {
@@ -60,7 +65,7 @@ def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
             "failed": False,
         }
         for nid, uid, kind in wanted
-        if uid in users and (getattr(prefs[uid], kind) if uid in prefs else DEFAULTS[kind]) == "immediate"
+        if uid in users and frequency_of[uid, kind] == "immediate"
     ]
     if rows:
         db.session.execute(_INSERT_QUEUED, rows)
