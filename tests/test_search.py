@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from whoosh import index as whoosh_index
 
 from forum import create_app
 from forum.extensions import db
@@ -660,3 +661,55 @@ def test_the_writer_process_reads_a_relative_index_folder_from_the_servers_worki
     finally:
         writer.close()
     assert index.all_keys(str(tmp_path / "relative-index")) == {"comment:1"}
+
+
+def segment_sizes(index_dir: str) -> list[int]:
+    reader = whoosh_index.open_dir(index_dir).reader()
+    try:
+        return sorted(leaf.doc_count_all() for leaf, _ in reader.leaf_readers())
+    finally:
+        reader.close()
+
+
+def test_commits_merge_segments_of_like_size_in_tiers_and_keep_every_document(tmp_path):
+    index_dir = str(tmp_path / "index")
+    for n in range(1, 26):
+        index.write(index_dir, [writer_doc(n)])
+    # Ten one-document segments merge with the eleventh commit's document, twice; three are still on their own.
+    assert index.MERGE_FACTOR == 10
+    assert segment_sizes(index_dir) == [1, 1, 1, 11, 11]
+    assert index.all_keys(index_dir) == {f"comment:{n}" for n in range(1, 26)}
+
+
+def test_a_date_filter_is_exact_to_the_microsecond(tmp_path):
+    index_dir = str(tmp_path / "index")
+    moment = datetime(2026, 12, 7, 10, 0, 0, 500_000, tzinfo=UTC)
+    step = timedelta(microseconds=1)
+    docs = [
+        {**writer_doc(n, body="ferry timetable"), "created": moment + offset}
+        for n, offset in ((1, -step), (2, timedelta(0)), (3, step))
+    ]
+    index.write(index_dir, docs)
+
+    def found(since=None, until=None) -> set[str]:
+        answer = index.search("ferry", {"since": since, "until": until}, 1, index_dir)
+        return {hit["key"] for hit in answer["hits"]}
+
+    assert found(since=moment) == {"comment:2", "comment:3"}
+    assert found(until=moment) == {"comment:1", "comment:2"}
+    assert found(since=moment, until=moment) == {"comment:2"}
+    assert found(since=moment - timedelta(days=400), until=moment + timedelta(days=400)) == {
+        "comment:1",
+        "comment:2",
+        "comment:3",
+    }
+
+
+def test_a_comment_without_a_tracking_reference_puts_no_empty_term_in_the_index(tmp_path):
+    index_dir = str(tmp_path / "index")
+    index.write(index_dir, [writer_doc(1), {**writer_doc(2), "type": "idea", "reference": "PSI-2026-000002"}])
+    reader = whoosh_index.open_dir(index_dir).reader()
+    try:
+        assert list(reader.lexicon("reference")) == [b"psi-2026-000002"]
+    finally:
+        reader.close()

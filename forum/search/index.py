@@ -13,6 +13,7 @@ keeps the unstemmed words for "did you mean".
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import re
 import threading
@@ -25,8 +26,9 @@ from whoosh import formats, scoring
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import DATETIME, ID, TEXT, FieldType, Schema
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
 from whoosh.support.levenshtein import distance
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR, LockError
@@ -114,13 +116,29 @@ STEM = Analyzer(stem=True)
 
 # Bump when the schema or the analysis changes: an index written by another version is replaced on open and
 # marked for a rebuild (see rebuild_needed()).
-SCHEMA_VERSION = 4  # 3: Snowball English and Bangla stemmers, digit scripts folded; 4: stored digest
+# 3: Snowball English and Bangla stemmers, digit scripts folded; 4: stored digest; 5: digest stored only, dates
+# in 4 terms (_Timestamp)
+SCHEMA_VERSION = 5
 _VERSION_FILE = "schema-version"
 _REBUILD_MARKER = "rebuild-needed"
 
+
+class _Timestamp(DATETIME):
+    """A DATETIME indexed in 4 terms of 16 bits each rather than Whoosh's 8 of 8 bits.
+
+    Each term is a posting to write now and to copy in every later merge, and a document's finest ones are
+    its own: with 8 of them the date was a third of a comment's postings and most of its unique terms
+    (bench/live.py, profile of the index writer). A date range stays exact; it reads a few more terms.
+    """
+
+    def __init__(self) -> None:
+        NUMERIC.__init__(self, int, 64, shift_step=16)
+
+
 SCHEMA = Schema(
     key=ID(unique=True, stored=True),  # "idea:12", "comment:34": the type and id of a hit
-    digest=ID(stored=True),  # of the source fields (shared.digest): `flask search check` finds stale entries
+    # Of the source fields (shared.digest): `flask search check` finds stale entries. Read back, never searched.
+    digest=STORED,
     kind=ID,
     idea_id=ID(stored=True),
     # Stemmed only: the unstemmed twins doubled the postings (indexing time) and changed no query's hits,
@@ -134,8 +152,10 @@ SCHEMA = Schema(
     office=ID,
     category=ID,
     reference=ID,
-    created=DATETIME,
+    created=_Timestamp(),
 )
+
+_ID_FIELDS = frozenset(name for name, field in SCHEMA.items() if isinstance(field, ID))
 
 # Title weighted over body by field_boost; BM25F's length normalisation is milder for short titles.
 _WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5)
@@ -230,7 +250,7 @@ def _to_whoosh(doc: dict, spell: str | None = None) -> dict:
     if isinstance(created, datetime) and created.tzinfo is not None:
         created = created.astimezone(UTC).replace(tzinfo=None)  # Whoosh DATETIME is naive
     title, body = doc.get("title") or "", doc.get("body") or ""
-    return {
+    fields = {
         "key": doc["key"],
         "digest": shared.digest(doc),
         "kind": doc["type"],
@@ -245,6 +265,8 @@ def _to_whoosh(doc: dict, spell: str | None = None) -> dict:
         "reference": (doc.get("reference") or "").lower(),
         "created": created or datetime(1970, 1, 1),
     }
+    # An empty ID would still be a term with a posting (every comment's reference); no filter asks for one.
+    return {name: value for name, value in fields.items() if value != "" or name not in _ID_FIELDS}
 
 
 class Writer:
@@ -271,8 +293,34 @@ class Writer:
     def commit(self) -> None:
         """Make the changes visible to searches."""
         if not self.committed:
-            self._w.commit()
+            self._w.commit(mergetype=merge_tiers)
             self.committed = True
+
+
+MERGE_FACTOR = 10
+
+
+def merge_tiers(writer, segments: list) -> list:
+    """The merge policy of every commit: segments of like size (the same power of MERGE_FACTOR in documents)
+    are merged once there are MERGE_FACTOR of them, as Lucene's log merge policy does.
+
+    Whoosh's default (MERGE_SMALL) merged the small segments every few commits, and merged their
+    merges again as they grew: under a steady flow of comments, about one commit in five carried a
+    merge of 30-45 documents, each 4-5 times a plain commit's CPU (bench/live.py, the writer's own
+    timings). Here a document is copied about once per power of ten the index grows by; a search
+    reads at most MERGE_FACTOR - 1 segments of each size.
+    """
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tiers.setdefault(int(math.log(max(segment.doc_count_all(), 1), MERGE_FACTOR)), []).append(segment)
+    merged = [segment for tier in tiers.values() if len(tier) >= MERGE_FACTOR for segment in tier]
+    for segment in merged:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return [segment for segment in segments if segment not in merged]
 
 
 @contextmanager
