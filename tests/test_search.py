@@ -663,24 +663,6 @@ def test_the_writer_process_reads_a_relative_index_folder_from_the_servers_worki
     assert index.all_keys(str(tmp_path / "relative-index")) == {"comment:1"}
 
 
-def segment_sizes(index_dir: str) -> list[int]:
-    reader = whoosh_index.open_dir(index_dir).reader()
-    try:
-        return sorted(leaf.doc_count_all() for leaf, _ in reader.leaf_readers())
-    finally:
-        reader.close()
-
-
-def test_commits_merge_segments_of_like_size_in_tiers_and_keep_every_document(tmp_path):
-    index_dir = str(tmp_path / "index")
-    for n in range(1, 26):
-        index.write(index_dir, [writer_doc(n)])
-    # Ten one-document segments merge with the eleventh commit's document, twice; three are still on their own.
-    assert index.MERGE_FACTOR == 10
-    assert segment_sizes(index_dir) == [1, 1, 1, 11, 11]
-    assert index.all_keys(index_dir) == {f"comment:{n}" for n in range(1, 26)}
-
-
 def test_a_date_filter_is_exact_to_the_microsecond(tmp_path):
     index_dir = str(tmp_path / "index")
     moment = datetime(2026, 12, 7, 10, 0, 0, 500_000, tzinfo=UTC)

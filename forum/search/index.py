@@ -13,7 +13,6 @@ keeps the unstemmed words for "did you mean".
 from __future__ import annotations
 
 import atexit
-import math
 import os
 import re
 import threading
@@ -28,7 +27,6 @@ from whoosh import query as Q
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.reading import SegmentReader
 from whoosh.support.levenshtein import distance
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR, LockError
@@ -293,34 +291,8 @@ class Writer:
     def commit(self) -> None:
         """Make the changes visible to searches."""
         if not self.committed:
-            self._w.commit(mergetype=merge_tiers)
+            self._w.commit()
             self.committed = True
-
-
-MERGE_FACTOR = 10
-
-
-def merge_tiers(writer, segments: list) -> list:
-    """The merge policy of every commit: segments of like size (the same power of MERGE_FACTOR in documents)
-    are merged once there are MERGE_FACTOR of them, as Lucene's log merge policy does.
-
-    Whoosh's default (MERGE_SMALL) merged the small segments every few commits, and merged their
-    merges again as they grew: under a steady flow of comments, about one commit in five carried a
-    merge of 30-45 documents, each 4-5 times a plain commit's CPU (bench/live.py, the writer's own
-    timings). Here a document is copied about once per power of ten the index grows by; a search
-    reads at most MERGE_FACTOR - 1 segments of each size.
-    """
-    tiers: dict[int, list] = {}
-    for segment in segments:
-        tiers.setdefault(int(math.log(max(segment.doc_count_all(), 1), MERGE_FACTOR)), []).append(segment)
-    merged = [segment for tier in tiers.values() if len(tier) >= MERGE_FACTOR for segment in tier]
-    for segment in merged:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        try:
-            writer.add_reader(reader)
-        finally:
-            reader.close()
-    return [segment for segment in segments if segment not in merged]
 
 
 @contextmanager
