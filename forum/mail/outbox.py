@@ -12,7 +12,7 @@ from forum.models import EmailPreference, MailOutbox, Notification, User, utcnow
 
 # Built once (a reply runs it on every post): the active recipients' addresses and email preferences (NULL
 # where a user has no preference row). Table columns, not the mapped classes: rows, without the ORM's
-# loading of EmailPreference objects (about a third of this function's cost per post).
+# loading of EmailPreference objects.
 _USERS, _PREFERENCES = User.__table__, EmailPreference.__table__
 _PREFERENCE_COLUMNS = sorted(set(NOTIFICATION_KINDS.values()))
 _RECIPIENTS = (
@@ -50,7 +50,7 @@ def queue_for_notifications(notes: list[tuple[int, int, str]]) -> int:
     # One read for the recipients' addresses and their preferences (a missing preference row: defaults).
     found = db.session.execute(_RECIPIENTS, {"user_ids": user_ids}).mappings().all()
     users = {row["id"]: row["email"] for row in found}
-    # A user's frequency for a kind: theirs, or the default where they never chose (no row, or NULL).
+    # A user's frequency for a kind: theirs, or the default where they have no preference row (NULL columns).
     frequency_of = {(row["id"], kind): row[kind] or DEFAULTS[kind] for row in found for kind in _PREFERENCE_COLUMNS}
     now = utcnow()
     rows = [

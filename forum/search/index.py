@@ -115,18 +115,20 @@ STEM = Analyzer(stem=True)
 # Bump when the schema or the analysis changes: an index written by another version is replaced on open and
 # marked for a rebuild (see rebuild_needed()).
 # 3: Snowball English and Bangla stemmers, digit scripts folded; 4: stored digest; 5: digest stored only, dates
-# in 4 terms (_Timestamp)
+# in 4 terms (Timestamp)
 SCHEMA_VERSION = 5
 _VERSION_FILE = "schema-version"
 _REBUILD_MARKER = "rebuild-needed"
 
 
-class _Timestamp(DATETIME):
+class Timestamp(DATETIME):
     """A DATETIME indexed in 4 terms of 16 bits each rather than Whoosh's 8 of 8 bits.
 
     Each term is a posting to write now and to copy in every later merge, and a document's finest ones are
     its own: with 8 of them the date was a third of a comment's postings and most of its unique terms
     (bench/live.py, profile of the index writer). A date range stays exact; it reads a few more terms.
+    Whoosh pickles the schema into the index's table of contents: this class's name and module are part of
+    the index format (a rename needs a SCHEMA_VERSION bump).
     """
 
     def __init__(self) -> None:
@@ -150,7 +152,7 @@ SCHEMA = Schema(
     office=ID,
     category=ID,
     reference=ID,
-    created=_Timestamp(),
+    created=Timestamp(),
 )
 
 _ID_FIELDS = frozenset(name for name, field in SCHEMA.items() if isinstance(field, ID))
