@@ -35,14 +35,13 @@ from forum.ideas import versions
 from forum.localtime import bangla_digits, viewer_zone
 from forum.models import Idea, User
 
-DEFAULT_SIZE = 256
-DEFAULT_TTL = 60.0
-
 
 class LRUCache:
     """A thread-safe (and gevent-safe, once patched) LRU with a time-to-live per entry."""
 
-    def __init__(self, maxsize: int = DEFAULT_SIZE, ttl: float = DEFAULT_TTL):
+    def __init__(self, maxsize: int, ttl: float):
+        """At most maxsize entries (least recently used out first), each for at most ttl seconds; the app's sizes
+        and time-to-live are THREAD_CACHE_SIZE, PAGE_FRAME_CACHE_SIZE and THREAD_CACHE_TTL (config.py)."""
         self.maxsize, self.ttl = maxsize, ttl
         self._data: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
