@@ -695,3 +695,27 @@ def test_a_comment_without_a_tracking_reference_puts_no_empty_term_in_the_index(
         assert list(reader.lexicon("reference")) == [b"psi-2026-000002"]
     finally:
         reader.close()
+
+
+def test_a_post_replaced_at_every_commit_keeps_one_entry_while_segments_merge(tmp_path):
+    # The writer keeps its segment readers from one commit to the next; a kept reader may not know of later
+    # deletions, and the old versions must still all go.
+    index_dir = str(tmp_path / "index")
+    versions = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar".split()
+    for version, word in enumerate(versions):
+        edited = {**writer_doc(1), "body": f"ferry timetable {word}"}
+        index.write(index_dir, [edited, writer_doc(100 + version, body="filler")])
+        answer = index.search("ferry", {}, 1, index_dir)
+        assert [hit["key"] for hit in answer["hits"]] == ["comment:1"], f"after version {version}"
+    assert [hit["key"] for hit in index.search("oscar", {}, 1, index_dir)["hits"]] == ["comment:1"]
+    assert index.search("november", {}, 1, index_dir)["hits"] == []
+    assert index.all_keys(index_dir) == {"comment:1", *(f"comment:{100 + v}" for v in range(15))}
+
+
+def test_an_idea_removed_after_many_commits_takes_its_comments_from_every_segment(tmp_path):
+    index_dir = str(tmp_path / "index")
+    for n in range(12):  # one commit each: comments of idea 1 spread over several segments, some merged
+        index.write(index_dir, [{**writer_doc(n), "idea_id": 1 + n % 2, "body": "ferry"}])
+    index.write(index_dir, [], removed=["comment:1"], removed_ideas=[2])
+    assert index.all_keys(index_dir) == {f"comment:{n}" for n in range(12) if n % 2 == 0}
+    assert len(index.search("ferry", {}, 1, index_dir)["hits"]) == 6
