@@ -11,43 +11,81 @@ import sqlalchemy.orm as so
 from forum.models import Comment, Idea, Office, SearchOutbox, Tag, idea_tags
 from forum.search import shared
 
-
-def idea_doc(idea: Idea) -> dict:
-    """The index document of an idea."""
-    return {
-        "key": f"idea:{idea.id}",
-        "type": "idea",
-        "id": idea.id,
-        "idea_id": idea.id,
-        "title": idea.title,
-        "body": idea.body,
-        "tags": [t.name for t in idea.tags],
-        "author_id": idea.author_id,
-        "office": idea.office.code if idea.office else "",
-        "category": idea.category_id,
-        "reference": idea.reference or "",
-        "created": idea.created_at,
-    }
+# Plain column queries, not mapped objects: the drain after every burst of posts reads its documents with them
+# (loading ORM objects with their ideas and offices was most of a drain's database time), and a rebuild reads
+# every post with them.
+_IDEA_COLUMNS = (
+    Idea.id, Idea.title, Idea.body, Idea.author_id, Office.code, Idea.category_id, Idea.reference, Idea.created_at,
+    Idea.deleted_at,
+)  # fmt: skip
+_COMMENT_COLUMNS = (
+    Comment.id, Comment.idea_id, Comment.body, Comment.author_id, Office.code, Idea.category_id, Comment.created_at,
+    Comment.deleted_at, Idea.deleted_at.label("idea_deleted_at"),
+)  # fmt: skip
 
 
-def comment_doc(comment: Comment) -> dict:
-    """The index document of a comment; filters (office, category) follow its idea."""
-    idea = comment.idea
-    return {
-        "key": f"comment:{comment.id}",
-        "type": "comment",
-        "id": comment.id,
-        "idea_id": comment.idea_id,
-        # The idea's title is shown with the hit but not indexed: it would rank every comment as the idea.
-        "title": "",
-        "body": comment.body,
-        "tags": [],
-        "author_id": comment.author_id,
-        "office": idea.office.code if idea.office else "",
-        "category": idea.category_id,
-        "reference": "",
-        "created": comment.created_at,
-    }
+def _idea_docs(session: so.Session, where: sa.ColumnElement[bool], limit: int | None = None) -> list[dict]:
+    """The documents of the ideas matching `where` (deleted ones included; see "deleted"), in id order."""
+    query = sa.select(*_IDEA_COLUMNS).join(Office, Office.id == Idea.office_id).where(where).order_by(Idea.id)
+    rows = session.execute(query.limit(limit)).all()
+    tags: dict[int, list[str]] = {}
+    if rows:
+        for idea_id, name in session.execute(
+            sa.select(idea_tags.c.idea_id, Tag.name)
+            .join(Tag, Tag.id == idea_tags.c.tag_id)
+            .where(idea_tags.c.idea_id.in_([r.id for r in rows]))
+        ):
+            tags.setdefault(idea_id, []).append(name)
+    return [
+        {
+            "key": f"idea:{r.id}",
+            "type": "idea",
+            "id": r.id,
+            "idea_id": r.id,
+            "title": r.title,
+            "body": r.body,
+            "tags": tags.get(r.id, []),
+            "author_id": r.author_id,
+            "office": r.code or "",
+            "category": r.category_id,
+            "reference": r.reference or "",
+            "created": r.created_at,
+            "deleted": r.deleted_at is not None,
+        }  # fmt: skip
+        for r in rows
+    ]
+
+
+def _comment_docs(session: so.Session, where: sa.ColumnElement[bool], limit: int | None = None) -> list[dict]:
+    """The documents of the comments matching `where`, in id order; filters (office, category) follow the idea.
+
+    The idea's title is shown with a hit but not indexed: it would rank every comment as the idea.
+    """
+    query = (
+        sa.select(*_COMMENT_COLUMNS)
+        .join(Idea, Idea.id == Comment.idea_id)
+        .join(Office, Office.id == Idea.office_id)
+        .where(where)
+        .order_by(Comment.id)
+    )
+    return [
+        {
+            "key": f"comment:{r.id}",
+            "type": "comment",
+            "id": r.id,
+            "idea_id": r.idea_id,
+            "title": "",
+            "body": r.body,
+            "tags": [],
+            "author_id": r.author_id,
+            "office": r.code or "",
+            "category": r.category_id,
+            "reference": "",
+            "created": r.created_at,
+            "deleted": r.deleted_at is not None or r.idea_deleted_at is not None,
+        }  # fmt: skip
+        for r in session.execute(query.limit(limit))
+    ]
 
 
 def documents_for(session: so.Session, refs: Iterable[tuple[str, int]]) -> tuple[list[dict], list[str], list[int]]:
@@ -56,90 +94,32 @@ def documents_for(session: so.Session, refs: Iterable[tuple[str, int]]) -> tuple
     comment_ids = sorted({i for t, i in refs if t == "comment"})
     docs, removed, removed_ideas = [], [], []
     if idea_ids:
-        found = session.scalars(
-            sa.select(Idea).where(Idea.id.in_(idea_ids)).options(so.selectinload(Idea.tags), so.joinedload(Idea.office))
-        ).all()
-        seen = set()
-        for idea in found:
-            seen.add(idea.id)
-            if idea.is_deleted:
-                removed_ideas.append(idea.id)
-            else:
-                docs.append(idea_doc(idea))
+        found = _idea_docs(session, Idea.id.in_(idea_ids))
+        removed_ideas = [d["id"] for d in found if d.pop("deleted")]
+        docs += [d for d in found if d["id"] not in removed_ideas]
+        seen = {d["id"] for d in found}
         removed_ideas += [i for i in idea_ids if i not in seen]
     if comment_ids:
-        found = session.scalars(
-            sa.select(Comment)
-            .where(Comment.id.in_(comment_ids))
-            .options(so.joinedload(Comment.idea).joinedload(Idea.office))
-        ).all()
-        seen = set()
-        for comment in found:
-            seen.add(comment.id)
-            if comment.is_deleted or comment.idea.is_deleted:
-                removed.append(f"comment:{comment.id}")
-            else:
-                docs.append(comment_doc(comment))
+        found = _comment_docs(session, Comment.id.in_(comment_ids))
+        removed = [d["key"] for d in found if d.pop("deleted")]
+        docs += [d for d in found if d["key"] not in removed]
+        seen = {d["id"] for d in found}
         removed += [f"comment:{i}" for i in comment_ids if i not in seen]
     return docs, removed, removed_ideas
 
 
 def all_documents(session: so.Session, batch: int = 2000) -> Iterator[dict]:
-    """Every visible idea and comment, read in batches by id with plain column queries (fast for a rebuild)."""
-    last = 0
-    while True:
-        rows = session.execute(
-            sa.select(
-                Idea.id,
-                Idea.title,
-                Idea.body,
-                Idea.author_id,
-                Office.code,
-                Idea.category_id,
-                Idea.reference,
-                Idea.created_at,
-            )
-            .join(Office, Office.id == Idea.office_id)
-            .where(Idea.id > last, Idea.deleted_at.is_(None))
-            .order_by(Idea.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            break
-        tags: dict[int, list[str]] = {}
-        for idea_id, name in session.execute(
-            sa.select(idea_tags.c.idea_id, Tag.name)
-            .join(Tag, Tag.id == idea_tags.c.tag_id)
-            .where(idea_tags.c.idea_id.in_([r.id for r in rows]))
-        ):
-            tags.setdefault(idea_id, []).append(name)
-        for r in rows:
-            yield {
-                "key": f"idea:{r.id}", "type": "idea", "id": r.id, "idea_id": r.id, "title": r.title,
-                "body": r.body, "tags": tags.get(r.id, []), "author_id": r.author_id, "office": r.code,
-                "category": r.category_id, "reference": r.reference or "", "created": r.created_at,
-            }  # fmt: skip
-        last = rows[-1].id
-    last = 0
-    while True:
-        rows = session.execute(
-            sa.select(Comment.id, Comment.idea_id, Comment.body, Comment.author_id, Office.code, Idea.category_id,
-                      Comment.created_at)
-            .join(Idea, Idea.id == Comment.idea_id)
-            .join(Office, Office.id == Idea.office_id)
-            .where(Comment.id > last, Comment.deleted_at.is_(None), Idea.deleted_at.is_(None))
-            .order_by(Comment.id)
-            .limit(batch)
-        ).all()  # fmt: skip
-        if not rows:
-            break
-        for r in rows:
-            yield {
-                "key": f"comment:{r.id}", "type": "comment", "id": r.id, "idea_id": r.idea_id, "title": "",
-                "body": r.body, "tags": [], "author_id": r.author_id, "office": r.code, "category": r.category_id,
-                "reference": "", "created": r.created_at,
-            }  # fmt: skip
-        last = rows[-1].id
+    """Every visible idea and comment, read in batches by id (fast for a rebuild)."""
+    for model, read in ((Idea, _idea_docs), (Comment, _comment_docs)):
+        last = 0
+        while True:
+            docs = read(session, sa.and_(model.id > last, model.deleted_at.is_(None), Idea.deleted_at.is_(None)), batch)
+            if not docs:
+                break
+            for doc in docs:
+                del doc["deleted"]
+                yield doc
+            last = docs[-1]["id"]
 
 
 def database_digests(session: so.Session) -> dict[str, str]:

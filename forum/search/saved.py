@@ -21,7 +21,7 @@ from forum.effects import after_commit
 from forum.extensions import db
 from forum.models import Comment, Idea, SavedSearch, SavedSearchTerm, User
 from forum.notifications.service import notify_many
-from forum.search import service, text, worker
+from forum.search import documents, service, text, worker
 
 MAX_PER_USER = 100
 FILTER_KEYS = ("author", "office", "category")
@@ -173,44 +173,21 @@ def install() -> None:
 
 
 def _posts_fields(posts: list[tuple[str, int]]) -> list[dict]:
-    """The searchable fields of each visible post, loaded in two queries (ideas, comments) for all of them."""
-    idea_ids = [post_id for kind, post_id in posts if kind == "idea"]
-    comment_ids = [post_id for kind, post_id in posts if kind == "comment"]
-    ideas = (
-        db.session.scalars(
-            sa.select(Idea).where(Idea.id.in_(idea_ids)).options(so.joinedload(Idea.office), so.selectinload(Idea.tags))
-        ).all()
-        if idea_ids
-        else []
-    )
-    comments = (
-        db.session.scalars(
-            sa.select(Comment)
-            .where(Comment.id.in_(comment_ids))
-            .options(so.joinedload(Comment.idea).joinedload(Idea.office))
-        ).all()
-        if comment_ids
-        else []
-    )
+    """The searchable fields of each visible post, read as the index reads them (documents.documents_for)."""
+    docs, _removed, _removed_ideas = documents.documents_for(db.session, posts)
     fields = []
-    for post in [*ideas, *comments]:
-        is_idea = isinstance(post, Idea)
-        idea = post if is_idea else post.idea
-        if post.is_deleted or idea.is_deleted:
-            continue
-        title = post.title if is_idea else ""
-        tags = [t.name for t in post.tags] if is_idea else []
-        title_terms, body_terms = text.terms(title), text.terms(post.body)
-        tag_terms = [t for tag in tags for t in text.terms(tag)]
-        reference = (idea.reference or "").lower() if is_idea else ""
+    for doc in docs:
+        title_terms, body_terms = text.terms(doc["title"]), text.terms(doc["body"])
+        tag_terms = [t for tag in doc["tags"] for t in text.terms(tag)]
+        reference = doc["reference"].lower()
         fields.append(
             {
-                "kind": "idea" if is_idea else "comment",
-                "post": post,
-                "idea": idea,
-                "author_id": post.author_id,
-                "office": (idea.office.code if idea.office else "").lower(),
-                "category": idea.category_id,
+                "kind": doc["type"],
+                "id": doc["id"],
+                "idea_id": doc["idea_id"],
+                "author_id": doc["author_id"],
+                "office": doc["office"].lower(),
+                "category": doc["category"],
                 "sequences": (title_terms, body_terms),
                 "terms": set(title_terms) | set(body_terms) | set(tag_terms) | ({reference} if reference else set()),
                 "reference": reference,
@@ -269,19 +246,21 @@ def match_posts(posts: Iterable[tuple[str, int]]) -> int:
     for fields in all_fields:
         post_terms = {t[:200] for t in fields["terms"]}
         recipients: dict[int, tuple[str, str]] = {}
+        idea: Idea | None = None  # loaded for the first match only: most posts match no saved search
         for saved_id in sorted(searches):
             saved = searches[saved_id]
             if saved.user_id == fields["author_id"] or saved.user_id in recipients:
                 continue
             if not terms_of[saved_id] & post_terms or not matches(saved, fields):
                 continue
-            idea = fields["idea"]
+            idea = idea or db.session.get(Idea, fields["idea_id"])
             what = "idea" if fields["kind"] == "idea" else "comment on"
             recipients[saved.user_id] = (
                 "saved_search",
                 f"New {what} “{idea.title}” matches your saved search “{saved.q}”",
             )
-        comment = fields["post"] if fields["kind"] == "comment" else None
-        notify_many(recipients, fields["idea"], comment)
-        sent += len(recipients)
+        if recipients:
+            comment = db.session.get(Comment, fields["id"]) if fields["kind"] == "comment" else None
+            notify_many(recipients, idea, comment)
+            sent += len(recipients)
     return sent
