@@ -697,9 +697,11 @@ def test_a_comment_without_a_tracking_reference_puts_no_empty_term_in_the_index(
         reader.close()
 
 
-def test_a_post_replaced_at_every_commit_keeps_one_entry_while_segments_merge(tmp_path):
+@pytest.mark.parametrize("mapped_up_to", [0, 1000], ids=["read-on-demand", "memory-mapped"])
+def test_a_post_replaced_at_every_commit_keeps_one_entry_while_segments_merge(tmp_path, monkeypatch, mapped_up_to):
     # The writer keeps its segment readers from one commit to the next; a kept reader may not know of later
-    # deletions, and the old versions must still all go.
+    # deletions, and the old versions must still all go. Small segments are kept mapped, large ones not.
+    monkeypatch.setattr(index, "_KEPT_MAPPED_DOCS", mapped_up_to)
     index_dir = str(tmp_path / "index")
     versions = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar".split()
     for version, word in enumerate(versions):

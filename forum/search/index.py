@@ -237,6 +237,32 @@ def _open(index_dir: str):
 
 _MAX_OPEN_INDEXES = 4
 
+# The index as its writer opens it, beside the searchers' `_indexes[index_dir]` it was made for:
+# {index_dir: (searchers' index, writer's index)}.
+_write_indexes: dict[str, tuple[Any, Any]] = {}
+
+
+def _open_for_writing(index_dir: str):
+    """The index in index_dir with its segments memory-mapped, for the writer.
+
+    Searchers read segment files on demand (see _open): they reopen every segment after each commit, and
+    Whoosh copies a memory-mapped segment's files whole into memory when it opens them. A merge reads the
+    small segments it merges in many small pieces, which through plain files cost a Python-level seek and
+    read each; mapped, they are copied once (small by definition, and let go after the merge). The kept
+    readers (Writer._delete_terms) map only small segments too. 40 commits of 8 comments: 16% fewer
+    instructions (callgrind).
+    """
+    index_dir = os.fspath(index_dir)
+    ix = _open(index_dir)
+    with _open_lock:
+        made_for, write_ix = _write_indexes.get(index_dir, (None, None))
+        if made_for is not ix:  # first write, or the index was replaced since
+            write_ix = SegmentFileStorage(index_dir, supports_mmap=True).open_index()
+            _write_indexes[index_dir] = (ix, write_ix)
+            for stale in [d for d in _write_indexes if d not in _indexes]:
+                del _write_indexes[stale]
+        return write_ix
+
 
 def _close_pooled(index_dir: str | None = None) -> None:
     """Close the pooled searchers and the writer's kept segment readers of one index (of every index if None):
@@ -348,16 +374,24 @@ class Writer:
 # Segment readers of the index writer, kept from one commit to the next: {index_dir: {segment id: reader}}.
 _kept_readers: dict[str, dict[str, SegmentReader]] = {}
 _kept_lock = threading.Lock()
+# Segments up to this many documents are kept memory-mapped (about 1.6 MB of realistic posts per 1,000);
+# larger ones are read on demand, so the writer's memory does not grow with the index.
+_KEPT_MAPPED_DOCS = 1000
 
 
 def _segment_readers(index_dir: str, writer) -> list[tuple[Any, SegmentReader]]:
     """(segment, reader) for each of the writer's segments in its order; readers of segments gone are closed."""
+    on_demand = _open(index_dir).storage
     with _kept_lock:
         kept = _kept_readers.pop(index_dir, {})
         current = {}
         for segment in writer.segments:
             sid = segment.segment_id()
-            current[sid] = kept.pop(sid, None) or SegmentReader(writer.storage, writer.schema, segment)
+            if sid not in kept:
+                # A mapped segment is copied into memory whole while its reader is kept: only the small ones.
+                mapped = segment.doc_count_all() <= _KEPT_MAPPED_DOCS
+                kept[sid] = SegmentReader(writer.storage if mapped else on_demand, writer.schema, segment)
+            current[sid] = kept.pop(sid)
         _kept_readers[index_dir] = current
     for gone in kept.values():  # merged away, or of an index this one replaced
         gone.close()
@@ -386,7 +420,7 @@ def syncing(index_dir: str, timeout: float = 30.0) -> Iterator[None]:
 def _writer(index_dir: str, timeout: float) -> Iterator[Writer]:
     """The index's write lock and a writer, committed unless the block did (cancelled if it raised)."""
     try:
-        writer = _open(index_dir).writer(timeout=timeout, delay=0.05)  # a rebuild takes only this lock
+        writer = _open_for_writing(index_dir).writer(timeout=timeout, delay=0.05)  # a rebuild takes only this lock
     except LockError as exc:
         raise IndexBusy(f"search index busy for more than {timeout} s") from exc
     w = Writer(writer, index_dir)
