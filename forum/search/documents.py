@@ -51,7 +51,7 @@ def _idea_docs(session: so.Session, where: sa.ColumnElement[bool], limit: int | 
             "reference": r.reference or "",
             "created": r.created_at,
             "deleted": r.deleted_at is not None,
-        }  # fmt: skip
+        }
         for r in rows
     ]
 
@@ -83,7 +83,7 @@ def _comment_docs(session: so.Session, where: sa.ColumnElement[bool], limit: int
             "reference": "",
             "created": r.created_at,
             "deleted": r.deleted_at is not None or r.idea_deleted_at is not None,
-        }  # fmt: skip
+        }
         for r in session.execute(query.limit(limit))
     ]
 
@@ -94,16 +94,22 @@ def documents_for(session: so.Session, refs: Iterable[tuple[str, int]]) -> tuple
     comment_ids = sorted({i for t, i in refs if t == "comment"})
     docs, removed, removed_ideas = [], [], []
     if idea_ids:
-        found = _idea_docs(session, Idea.id.in_(idea_ids))
-        removed_ideas = [d["id"] for d in found if d.pop("deleted")]
-        docs += [d for d in found if d["id"] not in removed_ideas]
-        seen = {d["id"] for d in found}
+        seen = set()
+        for doc in _idea_docs(session, Idea.id.in_(idea_ids)):
+            seen.add(doc["id"])
+            if doc.pop("deleted"):
+                removed_ideas.append(doc["id"])
+            else:
+                docs.append(doc)
         removed_ideas += [i for i in idea_ids if i not in seen]
     if comment_ids:
-        found = _comment_docs(session, Comment.id.in_(comment_ids))
-        removed = [d["key"] for d in found if d.pop("deleted")]
-        docs += [d for d in found if d["key"] not in removed]
-        seen = {d["id"] for d in found}
+        seen = set()
+        for doc in _comment_docs(session, Comment.id.in_(comment_ids)):
+            seen.add(doc["id"])
+            if doc.pop("deleted"):
+                removed.append(doc["key"])
+            else:
+                docs.append(doc)
         removed += [f"comment:{i}" for i in comment_ids if i not in seen]
     return docs, removed, removed_ideas
 

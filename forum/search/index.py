@@ -208,8 +208,8 @@ def _open(index_dir: str):
             raise IndexBusy("search index is being created by another process")
         try:
             # Without mmap: Whoosh copies each mmapped segment file it opens into a BytesIO, so opening a
-            # reader on a 100k-post index took ~160 ms, paid by every writer (update_document looks up the
-            # old version) and every searcher reopened after a commit. Plain files are read on demand.
+            # reader on a 100k-post index took ~160 ms, paid by every searcher reopened after a commit. Plain
+            # files are read on demand. (The writer opens the index its own way: _open_for_writing.)
             storage = SegmentFileStorage(index_dir, supports_mmap=False)
             if not whoosh_index.exists_in(index_dir):
                 ix = storage.create_index(SCHEMA)
@@ -248,9 +248,9 @@ def _open_for_writing(index_dir: str):
     Searchers read segment files on demand (see _open): they reopen every segment after each commit, and
     Whoosh copies a memory-mapped segment's files whole into memory when it opens them. A merge reads the
     small segments it merges in many small pieces, which through plain files cost a Python-level seek and
-    read each; mapped, they are copied once (small by definition, and let go after the merge). The kept
-    readers (Writer._delete_terms) map only small segments too. 40 commits of 8 comments: 16% fewer
-    instructions (callgrind).
+    read each; mapped, each is copied once and let go after the merge (Whoosh's MERGE_SMALL rarely takes
+    a large segment in: only once the index holds many segments). The kept readers (Writer._delete_terms)
+    map only small segments too. 40 commits of 8 comments: 16% fewer instructions (callgrind).
     """
     index_dir = os.fspath(index_dir)
     ix = _open(index_dir)
