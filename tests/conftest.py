@@ -63,6 +63,11 @@ def eventually(check: Callable[[], T], timeout: float = 5.0, interval: float = 0
         time.sleep(interval)
 
 
+def without_csrf(html: str) -> str:
+    """The page with its CSRF tokens masked: they carry a timestamp, so two loads a second apart differ."""
+    return re.sub(r'(name="csrf_token" (?:type="hidden" )?value=")[^"]+', r"\1CSRF", html)
+
+
 def csrf_token(html: str, field: str = "csrf_token") -> str:
     """The value of the hidden CSRF field `field` (a form prefix gives e.g. "escalate-csrf_token") in a page."""
     match = re.search(rf'name="{re.escape(field)}" (?:type="hidden" )?value="([^"]+)"', html)

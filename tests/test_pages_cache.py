@@ -11,7 +11,7 @@ from forum.extensions import db
 from forum.ideas import cache as page_cache
 from forum.ideas import service as ideas
 from forum.models import Idea, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, without_csrf
 
 
 @pytest.fixture
@@ -60,11 +60,6 @@ def page(client, idea_id: int) -> str:
     response = client.get(f"/ideas/{idea_id}")
     assert response.status_code == 200
     return response.get_data(as_text=True)
-
-
-def without_csrf(html: str) -> str:
-    """The page with its CSRF tokens masked: they carry a timestamp, so two loads a second apart differ."""
-    return re.sub(r'(name="csrf_token" (?:type="hidden" )?value=")[^"]+', r"\1CSRF", html)
 
 
 def comment_li(html: str, comment_id: int) -> str:
